@@ -1,0 +1,104 @@
+# Make targets of the consultation assistant. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+ROOT := $(CURDIR)
+RASA_VENV := $(ROOT)/.venv/rasa
+RPY := $(RASA_VENV)/bin/python
+RASA := $(RASA_VENV)/bin/rasa
+UV_VERSION := 0.13.9
+MODELS := $(ROOT)/models
+export ACTION_ENDPOINT_URL ?= http://localhost:5055/webhook
+# Quieter TensorFlow, and no telemetry calls from this closed network.
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export RASA_TELEMETRY_ENABLED ?= false
+export PYTHONHASHSEED ?= 0
+
+GINZA_FP = $(shell python3 scripts/fingerprint.py config.yml)
+STOCK_FP = $(shell python3 scripts/fingerprint.py config_stock.yml)
+GINZA_MODEL = $(MODELS)/ginza-$(GINZA_FP).tar.gz
+STOCK_MODEL = $(MODELS)/stock-$(STOCK_FP).tar.gz
+
+.PHONY: help
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(RASA_VENV)/.installed: requirements/rasa.lock pyproject.toml
+	@echo "== Rasa environment (Python 3.10) in .venv/rasa"
+	rm -rf $(RASA_VENV)
+	"$$(scripts/find-python.sh 3.10)" -m venv $(RASA_VENV)
+	$(RPY) -m pip install -q "uv==$(UV_VERSION)"
+	$(RASA_VENV)/bin/uv pip install -q --python $(RPY) -r requirements/rasa.lock
+	$(RASA_VENV)/bin/uv pip install -q --python $(RPY) --no-deps -e .
+	touch $@
+
+.PHONY: install
+install: $(RASA_VENV)/.installed ## Build the environments (only what changed)
+
+.PHONY: lock
+lock: ## Re-pin requirements/*.lock from requirements/*.in
+	$(RASA_VENV)/bin/uv pip compile -q requirements/rasa.in --python-version 3.10 \
+	  --python-platform x86_64-unknown-linux-gnu -o requirements/rasa.lock
+
+.PHONY: train
+train: install ## Train the GiNZA model unless one matches data, domain and config
+	@if [ -f $(GINZA_MODEL) ]; then echo "== model up to date: $(GINZA_MODEL)"; else \
+	  echo "== training $(GINZA_MODEL)"; \
+	  cd chatbot && $(RASA) train --config config.yml --fixed-model-name ginza-$(GINZA_FP) --out $(MODELS); fi
+
+.PHONY: train-stock
+train-stock: install ## Train Rasa's stock pipeline on the same data (for comparison)
+	@if [ -f $(STOCK_MODEL) ]; then echo "== stock model up to date"; else \
+	  cd chatbot && $(RASA) train nlu --config config_stock.yml --fixed-model-name stock-$(STOCK_FP) --out $(MODELS); fi
+
+.PHONY: run
+run: train ## Set up everything, start actions and Rasa, print where to chat
+	MODEL=$(GINZA_MODEL) RASA_VENV=$(RASA_VENV) scripts/run.sh
+
+.PHONY: chat
+chat: ## Chat from the terminal with the running assistant (after `make run`)
+	python3 scripts/chat.py
+
+.PHONY: lint
+lint: install ## ruff check and format check
+	$(RASA_VENV)/bin/ruff check .
+	$(RASA_VENV)/bin/ruff format --check .
+
+.PHONY: format
+format: install ## ruff format and fix
+	$(RASA_VENV)/bin/ruff format .
+	$(RASA_VENV)/bin/ruff check --fix .
+
+.PHONY: validate
+validate: install ## rasa data validate (fails on warnings)
+	cd chatbot && $(RASA) data validate --fail-on-warnings --config config.yml
+
+.PHONY: test-unit
+test-unit: install ## pytest without the servers
+	$(RPY) -m pytest -q -m "not live"
+
+.PHONY: e2e
+e2e: train ## rasa test: end-to-end conversations in chatbot/tests
+	cd chatbot && $(RASA) test core --model $(GINZA_MODEL) --stories tests \
+	  --out ../results/e2e --fail-on-prediction-errors
+
+.PHONY: evaluate
+evaluate: train train-stock ## Held-out NLU quality: GiNZA vs stock pipeline, confusion images in results/
+	$(RPY) scripts/evaluate.py --model $(GINZA_MODEL) --stock $(STOCK_MODEL) --out results/heldout $(EVAL_ARGS)
+
+.PHONY: test-live
+test-live: train ## pytest against the real action server and Rasa over REST
+	MODEL=$(GINZA_MODEL) $(RPY) -m pytest -q -m live
+
+.PHONY: test
+test: lint test-unit validate train e2e ## Run every test (this is what CI runs)
+	$(MAKE) evaluate EVAL_ARGS="--floor $$(cat chatbot/heldout/FLOOR)"
+	$(MAKE) test-live
+
+.PHONY: bench
+bench: train ## Benchmarks: training, start-up, memory, latency
+	MODEL=$(GINZA_MODEL) $(RPY) bench/bench_rasa.py
+
+.PHONY: clean
+clean: ## Remove environments, models and results
+	rm -rf .venv models results

@@ -1,0 +1,1 @@
+"""Custom actions. Thin classes: the answers come from soudan.knowledge."""

@@ -1,0 +1,56 @@
+"""Actions that answer from the knowledge file, through soudan.dialogue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from soudan import dialogue
+from soudan.hours import now_jst
+from soudan.normalize import has_words
+from soudan.phone import from_entities
+
+
+def send(dispatcher: CollectingDispatcher, result: dialogue.Answer) -> None:
+    buttons = [{"title": b.title, "payload": b.payload} for b in result.buttons]
+    dispatcher.utter_message(text=result.text, buttons=buttons or None)
+
+
+class ActionAnswer(Action):
+    """Answers the latest intent; remembers the topic for later questions."""
+
+    def name(self) -> str:
+        return "action_answer"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
+        callers = from_entities(tracker.latest_message.get("entities"))
+        result = dialogue.answer(intent, tracker.get_slot("topic"), now_jst(), callers)
+        send(dispatcher, result)
+        return [SlotSet("misunderstood", 0.0), SlotSet("topic", result.topic)]
+
+
+class ActionFallback(Action):
+    """Says what the bot can do; after two misses in a row, hands over."""
+
+    def name(self) -> str:
+        return "action_fallback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        misses = int(tracker.get_slot("misunderstood") or 0) + 1
+        result = dialogue.fallback(
+            has_words(tracker.latest_message.get("text")),
+            misses,
+            tracker.get_slot("topic"),
+            now_jst(),
+            from_entities(tracker.latest_message.get("entities")),
+        )
+        send(dispatcher, result)
+        return [SlotSet("misunderstood", float(misses))]

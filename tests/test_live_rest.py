@@ -1,0 +1,148 @@
+"""The real action server and Rasa, spoken to over the REST channel.
+
+Run by `make test-live` with MODEL set to the trained model.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from phone_check import phone_like
+from servers import ROOT, running_assistant
+
+from soudan import dialogue
+from soudan import knowledge as kb
+from soudan.hours import to_jst
+
+pytestmark = pytest.mark.live
+
+# The action server's clock is pinned to a Saturday evening, when every
+# staffed line is closed: the replies must say so and say what to do meanwhile.
+SATURDAY_NIGHT = "2026-11-28T20:00:00+09:00"
+MOMENT = to_jst(datetime.fromisoformat(SATURDAY_NIGHT))
+
+
+@pytest.fixture(scope="module")
+def rasa_url():
+    model = os.environ.get("MODEL")
+    if not model or not Path(model).is_file():
+        pytest.fail("MODEL must name a trained model (run `make test-live`)")
+    with running_assistant(model, ROOT / "results" / "live-logs", now=SATURDAY_NIGHT) as assistant:
+        yield assistant.url
+
+
+def say(url: str, text: str, sender: str | None = None) -> list[dict]:
+    resp = httpx.post(
+        f"{url}/webhooks/rest/webhook",
+        json={"sender": sender or uuid.uuid4().hex, "message": text},
+        timeout=30,
+    )
+    assert resp.status_code == 200, resp.text
+    return resp.json()
+
+
+def text_of(messages: list[dict]) -> str:
+    # Rasa sends a text with blank lines as several messages.
+    return "\n\n".join(m.get("text", "") for m in messages)
+
+
+# One realistic message per topic, none of them in the training data.
+TOPICS = {
+    "faq_unknown_number": "さっきから見覚えのない番号から何回も着信があるんですが出た方がいいですか",
+    "faq_answered_suspicious": "変な電話にうっかり出てしもて名前言うてもうた、どないしよ",
+    "faq_automated_voice": "自動音声で「２時間後に電話が使えなくなります」って言われた",
+    "faq_number_starts_with_9": "9から始まる番号から電話がありました。何の番号ですか",
+    "faq_stop_international": "国際電話を止めたいです。申込書の書き方を教えてください",
+    "crime_in_progress": "いま詐欺の犯人がうちに来ようとしてます、助けて",
+    "damage_done": "詐欺だと気づかずにお金を振り込んでしまいました",
+    "carrier_procedure": "スマホの解約をそちらでお願いできますか",
+    "center_contact": "でんわんセンターの電話番号を知りたいです。相談にお金はかかりますか",
+    "sns_defamation": "SNSで誹謗中傷されていてつらいです",
+    "docomo_fraud_cover": "クレジットカードを不正利用された。補償してもらえますか",
+    "greet": "こんにちは",
+}
+
+
+@pytest.mark.parametrize(("intent", "message"), TOPICS.items())
+def test_topic_is_answered_from_the_knowledge_file(rasa_url, intent, message):
+    replies = say(rasa_url, message)
+    expected = dialogue.answer(intent, None, MOMENT)
+    assert text_of(replies) == expected.text
+    assert [b["payload"] for b in replies[-1].get("buttons", [])] == [
+        b.payload for b in expected.buttons
+    ]
+
+
+def test_crime_in_progress_leads_with_110(rasa_url):
+    replies = say(rasa_url, "今ATMに行けと電話で指示されてる！どうしよう")
+    assert replies[0]["text"].startswith(f"今すぐ{kb.hotline('police_emergency').number}番")
+
+
+def test_button_payload_is_answered(rasa_url):
+    replies = say(rasa_url, "/faq_stop_international")
+    assert kb.hotline("intl_stop").number in text_of(replies)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "",
+        "😭😭😭🙏",
+        "\x00\x01\x02",
+        "あ" * 10_000,
+        "知らない番号" * 1700,
+        "ｱｲｳ abc 漢字 한국어 😀",
+        '{"json": true}',
+    ],
+)
+def test_bad_input_gets_a_polite_reply(rasa_url, message):
+    replies = say(rasa_url, message)
+    assert replies, "never silent"
+    assert all(phone_like(m.get("text", "")) <= kb.known_numbers() for m in replies)
+
+
+def test_two_misunderstandings_in_a_row_escalate(rasa_url):
+    sender = uuid.uuid4().hex
+    first = text_of(say(rasa_url, "ぽにょぽにょ", sender))
+    second = text_of(say(rasa_url, "ぷにぷに", sender))
+    assert first == dialogue.fallback(True, 1, None, MOMENT).text
+    assert second == dialogue.fallback(True, 2, None, MOMENT).text
+    center = kb.hotline("center")
+    assert center.number in second and "受付時間外" in second
+
+
+def test_asking_for_a_person_gives_the_line_of_the_topic_and_its_state(rasa_url):
+    sender = uuid.uuid4().hex
+    say(rasa_url, "SNSで悪口を書かれて困っています", sender)
+    reply = text_of(say(rasa_url, "人と話したいです", sender))
+    docomo = kb.hotline("docomo_support")
+    assert docomo.number in reply
+    assert "受付時間外" in reply
+    assert "11月30日（月）10:00から" in reply
+
+
+def test_hours_question_is_answered_for_the_line_in_context(rasa_url):
+    sender = uuid.uuid4().hex
+    say(rasa_url, "国際電話を止める手続きをしたい", sender)
+    reply = text_of(say(rasa_url, "土曜日もやってますか", sender))
+    assert reply == dialogue.hours_answer("faq_stop_international", MOMENT).text
+    assert reply.startswith(kb.hotline("intl_stop").name)
+
+
+def test_a_pasted_number_is_read_and_never_called_safe(rasa_url):
+    reply = text_of(say(rasa_url, "さっき０３－６１６２－１１１１から着信がありました"))
+    assert "でんわんセンター" in reply
+    assert kb.render("{numbering.spoofing}") in reply
+    assert "安全です" not in reply and "詐欺の番号です" not in reply
+
+
+def test_no_reply_carries_an_unknown_number(rasa_url):
+    known = kb.known_numbers()
+    for message in [*TOPICS.values(), "人と話したい", "何ができるの？", "天気を教えて"]:
+        for reply in say(rasa_url, message):
+            assert phone_like(reply.get("text", "")) <= known
