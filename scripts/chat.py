@@ -36,9 +36,12 @@ def main() -> None:
         for msg in send(args.url, sender, text):
             if msg.get("text"):
                 print(msg["text"])
-            for i, b in enumerate(msg.get("buttons") or [], 1):
-                print(f"  [{i}] {b['title']}")
+            for b in msg.get("buttons") or []:
+                if b["payload"].startswith("tel:"):  # a terminal cannot dial: show it
+                    print(f"  ({b['title']}: {b['payload']})")
+                    continue
                 buttons.append(b)
+                print(f"  [{len(buttons)}] {b['title']}")
         print()
 
 

@@ -29,6 +29,17 @@ class Answer:
     text: str
     buttons: list[Button] = field(default_factory=list)
     topic: str | None = None  # the topic now in context, for later questions
+    lines: list[Hotline] = field(default_factory=list)  # the hotlines the text offers
+
+    def button_dicts(self) -> list[dict[str, str]]:
+        """Quick replies, then one tap-to-call button per hotline (payload `tel:`).
+
+        Channels that can dial (web, LINE) turn `tel:` payloads into links;
+        the others show the number, which the text carries anyway.
+        """
+        return [{"title": b.title, "payload": b.payload} for b in self.buttons] + [
+            {"title": f"{line.short_name}に電話", "payload": line.tel_uri} for line in self.lines
+        ]
 
 
 def routed_lines(topic: str | None) -> list[Hotline]:
@@ -62,7 +73,7 @@ def answer(
         reply = replace(reply, hotlines=routed_lines(topic))
     new_topic = intent if is_topic(intent) else topic
     text = compose(reply, moment, meanwhile=intent in HANDOVER)
-    return Answer(text, reply.buttons, new_topic)
+    return Answer(text, reply.buttons, new_topic, reply.hotlines)
 
 
 def fallback(
@@ -101,7 +112,7 @@ def hours_answer(topic: str | None, moment: datetime) -> Answer:
             lines.append(f"年末年始は{start_m}月{start_d}日〜{end_m}月{end_d}日がお休みです。")
     if line.note:
         lines.append(line.note)
-    return Answer("\n".join(lines), [], topic)
+    return Answer("\n".join(lines), [], topic, [line])
 
 
 # Intents after which a number in the message gets the number's own answer:
@@ -165,4 +176,5 @@ def caller_answer(callers: list[Caller], topic: str | None, moment: datetime) ->
         compose(reply, moment),
         buttons,
         "faq_stop_international" if abroad else "faq_unknown_number",
+        reply.hotlines,
     )

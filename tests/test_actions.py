@@ -72,6 +72,13 @@ async def test_buttons_carry_intent_payloads():
     assert "/faq_answered_suspicious" in payloads
 
 
+async def test_each_hotline_offered_gets_a_tap_to_call_button():
+    messages, _ = await run(ActionAnswer(), tracker("damage_done"))
+    calls = [b for b in messages[0]["buttons"] if b["payload"].startswith("tel:")]
+    assert [b["payload"] for b in calls] == ["tel:%239110", "tel:110", "tel:188"]
+    assert all(b["title"].endswith("に電話") for b in calls)
+
+
 async def test_unknown_intent_gets_the_fallback_text():
     messages, _ = await run(ActionAnswer(), tracker("no_such_intent"))
     assert kb.reply_for("nlu_fallback").text in messages[0]["text"]

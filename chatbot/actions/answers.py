@@ -15,8 +15,7 @@ from soudan.phone import from_entities
 
 
 def send(dispatcher: CollectingDispatcher, result: dialogue.Answer) -> None:
-    buttons = [{"title": b.title, "payload": b.payload} for b in result.buttons]
-    dispatcher.utter_message(text=result.text, buttons=buttons or None)
+    dispatcher.utter_message(text=result.text, buttons=result.button_dicts() or None)
 
 
 class ActionAnswer(Action):
