@@ -101,7 +101,7 @@ def hours_answer(topic: str | None, moment: datetime) -> Answer:
     """
     line = routed_lines(topic)[0]
     state = open_state(line, moment)
-    lines = [f"{line.name}（{line.number}）の受付時間は、{line.hours_text}です。"]
+    lines = [f"{line.name} {line.number} の受付時間は、{line.hours_text}です。"]
     if state.known:
         lines.append(f"いまは{state.label()}です。")
         schedule = line.schedule if isinstance(line.schedule, dict) else {}

@@ -144,3 +144,21 @@ def test_no_reply_carries_an_unknown_number(rasa_url):
     for message in [*TOPICS.values(), "人と話したい", "何ができるの？", "天気を教えて"]:
         for reply in say(rasa_url, message):
             assert phone_like(reply.get("text", "")) <= known
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("+44 20 7946 0958から着信がありました", "イギリスからの国際電話"),
+        ("０５７０－０００－１１１って何？", "ナビダイヤル"),
+        ("050-3123-4567", "IP電話"),
+        ("999-123-4567から電話きた", "確かではありません"),
+        ("非通知でかかってきた", "「非通知」は"),
+        ("表示圏外って出たんやけど", "国際電話不取扱受付センター"),
+        ("06-6345-6789から何回もかかってくる", "大阪の固定電話"),
+    ],
+)
+def test_a_number_in_the_message_gets_the_numbers_own_answer(rasa_url, message, expected):
+    reply = text_of(say(rasa_url, message))
+    assert expected in reply
+    assert kb.render("{numbering.spoofing}") in reply
