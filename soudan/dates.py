@@ -12,8 +12,9 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
+from soudan.hours import to_jst
 from soudan.normalize import normalize
 
 # First year of each era (元年 = 1).
@@ -51,6 +52,12 @@ class Span:
         if f.day == 1 and l_ == _month_end(f.year, f.month):
             return f"{f.year}年{f.month}月"
         return f"{f.year}年{f.month}月{f.day}日〜{l_.year}年{l_.month}月{l_.day}日"
+
+
+def day_in_japan(moment: datetime) -> Span:
+    """The day a moment falls on in Japan, whatever the server's time zone."""
+    day = to_jst(moment).date()
+    return Span(day, day)
 
 
 def _month_end(year: int, month: int) -> date:

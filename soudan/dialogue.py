@@ -16,8 +16,9 @@ from soudan.replies import compose
 
 # Consecutive misunderstood messages after which the bot stops guessing.
 ESCALATE_AFTER = 2
-# Intents answered by code here rather than by a text in answers.yml.
-COMPUTED = {"ask_hours"}
+# Intents answered by code (here, or by the eligibility actions) rather than
+# by a text in answers.yml.
+COMPUTED = {"ask_hours", "check_eligibility", "ask_why"}
 # Intents that hand over to a person: they show the fitting line's state and,
 # when it is closed, what to do meanwhile.
 HANDOVER = {"ask_human", "escalate"}
@@ -59,6 +60,12 @@ def routed_lines(topic: str | None) -> list[Hotline]:
 def is_topic(intent: str) -> bool:
     spec = answers().get(intent) or {}
     return bool(spec.get("hotlines")) and intent not in HANDOVER | {"nlu_fallback", "bad_input"}
+
+
+def is_answered(intent: str | None) -> bool:
+    """Whether `answer` has a real answer for the intent: a topic, hours, a
+    hand-over or goodbye (not small talk, not a fallback)."""
+    return bool(intent) and (is_topic(intent) or intent in HANDOVER | {"ask_hours", "goodbye"})
 
 
 def answer(

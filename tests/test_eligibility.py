@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+import time
+from datetime import date, datetime, timezone
 
 import pytest
 
 from soudan import knowledge as kb
-from soudan.dates import Span, parse_date
-from soudan.eligibility import decide, most_payable, schemes
+from soudan.dates import Span, day_in_japan, parse_date
+from soudan.eligibility import UNKNOWN, decide, most_payable, schemes
 
 TODAY = date(2026, 11, 22)
 
@@ -69,9 +70,20 @@ def test_every_scheme_renders_every_reason():
 def test_free_trial_today_is_over_and_says_so_first():
     decision = decide("free_trial", Span(TODAY, TODAY), ALL_YES)
     assert decision.eligible is False
-    [reason] = decision.reasons
-    assert reason.rule == "in_period" and not reason.met
-    assert kb.knowledge()["docomo"]["free_trial"]["period_text"] in reason.text
+    first = decision.reasons[0]
+    assert first.rule == "in_period" and not first.met
+    assert kb.knowledge()["docomo"]["free_trial"]["period_text"] in first.text
+    assert decision.ended == kb.knowledge()["docomo"]["free_trial"]["period_text"]
+    # every other rule is still judged, each with its own reason
+    assert [r.rule for r in decision.reasons[1:]] == list(ALL_YES)
+    assert all(r.met for r in decision.reasons[1:])
+
+
+def test_nothing_is_asked_once_the_period_decides():
+    decision = decide("free_trial", Span(TODAY, TODAY), {})
+    assert decision.eligible is False
+    assert decision.ask is None
+    assert [r.rule for r in decision.reasons] == ["in_period"]
 
 
 @pytest.mark.parametrize(
@@ -99,10 +111,37 @@ def test_free_trial_period_edges(when, eligible):
 def test_each_failed_condition_gives_its_own_reason(fact, rule_text):
     decision = decide("free_trial", day(2020, 7, 10), {**ALL_YES, fact: False})
     assert decision.eligible is False
-    assert decision.reasons[-1].rule == fact
-    assert rule_text in decision.reasons[-1].text
-    assert all(r.met for r in decision.reasons[:-1])
-    assert decision.reasons[-1].source == "docomo_2020"
+    [unmet] = decision.unmet
+    assert unmet.rule == fact
+    assert rule_text in unmet.text
+    assert unmet.source == "docomo_2020"
+    assert len(decision.reasons) == 5
+
+
+def test_every_rule_together_gives_every_reason():
+    no = {key: False for key in ALL_YES}
+    decision = decide("free_trial", day(2020, 6, 1), no)
+    assert decision.eligible is False
+    assert [r.rule for r in decision.unmet] == ["in_period", *ALL_YES]
+    assert len({r.text for r in decision.reasons}) == 5
+
+
+def test_an_unmet_fact_given_early_stops_the_questions():
+    decision = decide("free_trial", day(2020, 7, 10), {"first_case": False})
+    assert decision.eligible is False and decision.ask is None
+
+
+def test_an_unknown_fact_leaves_the_decision_open_after_the_other_questions():
+    decision = decide("free_trial", day(2020, 7, 10), {"docomo_line": UNKNOWN})
+    assert decision.eligible is None and decision.ask == "sns_topic"
+    done = decide("free_trial", day(2020, 7, 10), {**ALL_YES, "docomo_line": UNKNOWN})
+    assert done.eligible is None and done.ask is None
+    assert done.unknown == ["docomo_line"]
+    # an unknown fact does not hide a no
+    no = decide(
+        "free_trial", day(2020, 7, 10), {**ALL_YES, "docomo_line": UNKNOWN, "sns_topic": False}
+    )
+    assert no.eligible is False
 
 
 def test_missing_fact_asks_one_question_at_a_time():
@@ -150,3 +189,48 @@ def test_fraud_cover_needs_the_providers_recognition():
 )
 def test_most_the_cover_could_pay(loss, provider, most):
     assert most_payable(loss, provider) == most
+
+
+@pytest.mark.parametrize(
+    ("utc", "eligible"),
+    [
+        # Japan is UTC+9: the trial's first day began at 15:00 UTC the day before.
+        (datetime(2020, 6, 30, 14, 59, tzinfo=timezone.utc), False),  # 2020-06-30 23:59 JST
+        (datetime(2020, 6, 30, 15, 0, tzinfo=timezone.utc), True),  # 2020-07-01 00:00 JST
+        (datetime(2020, 8, 31, 14, 59, tzinfo=timezone.utc), True),  # 2020-08-31 23:59 JST
+        (datetime(2020, 8, 31, 15, 0, tzinfo=timezone.utc), False),  # 2020-09-01 00:00 JST
+    ],
+)
+def test_trial_edges_are_japan_days_on_a_utc_server(utc, eligible, monkeypatch):
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    try:
+        assert decide("free_trial", day_in_japan(utc), ALL_YES).eligible is eligible
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_naive_moments_are_refused():
+    with pytest.raises(ValueError):
+        day_in_japan(datetime(2020, 7, 1))
+
+
+@pytest.mark.parametrize(
+    ("provider", "most"),
+    [(0, 1_000_000), (300_000, 1_000_000), (1_200_000, 300_000), (1_500_000, 0)],
+)
+def test_a_claim_over_the_cap(provider, most):
+    """A loss of 1,500,000 yen: the cover pays what the provider does not, at most the cap."""
+    assert most_payable(1_500_000, provider) == most
+
+
+def test_fraud_cover_asks_nothing_more_than_the_three_facts():
+    decision = decide("fraud_cover", Span(TODAY, TODAY), {"subscriber": True})
+    assert decision.ask == "cashless_fraud"
+    done = decide(
+        "fraud_cover",
+        Span(TODAY, TODAY),
+        {"subscriber": True, "cashless_fraud": True, "provider_recognised": True},
+    )
+    assert done.eligible is True and done.ended is None

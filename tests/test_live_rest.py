@@ -162,3 +162,51 @@ def test_a_number_in_the_message_gets_the_numbers_own_answer(rasa_url, message, 
     reply = text_of(say(rasa_url, message))
     assert expected in reply
     assert kb.render("{numbering.spoofing}") in reply
+
+
+# --- the eligibility check (the form over REST) -----------------------------
+
+
+def test_eligibility_form_with_buttons(rasa_url):
+    sender = uuid.uuid4().hex
+    first = say(rasa_url, "令和2年7月10日に相談してたら、無料になってた？", sender)
+    assert "2020年7月10日の時点で確認します" in text_of(first)
+    buttons = first[-1]["buttons"]
+    assert [b["title"] for b in buttons][:2] == ["はい", "いいえ"]
+    reply = first
+    for _ in range(4):
+        reply = say(rasa_url, buttons[0]["payload"], sender)
+    text = text_of(reply)
+    assert text.startswith("2020年7月10日の時点では")
+    assert text.count("○ ") == 5
+    assert kb.hotline("docomo_support").number in text
+    assert "受付時間外" in text  # Saturday night
+    why = text_of(say(rasa_url, "なんで？", sender))
+    assert "判断の理由" in why and why.count("○ ") == 5
+
+
+def test_eligibility_form_with_free_text_and_the_cover_above_the_cap(rasa_url):
+    sender = uuid.uuid4().hex
+    say(rasa_url, "クレカを１５０万円分も勝手に使われました。補償してもらえますか", sender)
+    assert "認めましたか" in text_of(say(rasa_url, "はい、入ってます", sender))
+    assert "いくら" in text_of(say(rasa_url, "認めてもらえました", sender))
+    text = text_of(say(rasa_url, "なしです", sender))
+    assert "最大100万円" in text and "約束するものではありません" in text
+    assert phone_like(text) <= kb.known_numbers()
+
+
+def test_eligibility_form_abandoned_half_way(rasa_url):
+    sender = uuid.uuid4().hex
+    say(rasa_url, "2020年8月に相談したんやけど無料やった？", sender)
+    say(rasa_url, "はい", sender)
+    stopped = text_of(say(rasa_url, "やめる", sender))
+    assert "中断しました" in stopped
+    # the conversation goes on normally afterwards
+    after = text_of(say(rasa_url, "知らない番号から電話がきた", sender))
+    assert kb.hotline("center").number in after
+
+
+def test_not_eligible_today_is_said_first(rasa_url):
+    text = text_of(say(rasa_url, "今から無料で電話相談できますか？"))
+    assert "終了" in text.splitlines()[0]
+    assert kb.knowledge()["docomo"]["free_trial"]["period_text"] in text
