@@ -6,6 +6,10 @@ ROOT := $(CURDIR)
 RASA_VENV := $(ROOT)/.venv/rasa
 RPY := $(RASA_VENV)/bin/python
 RASA := $(RASA_VENV)/bin/rasa
+GW_VENV := $(ROOT)/.venv/gateway
+GPY := $(GW_VENV)/bin/python
+GATEWAY_PORT ?= 8000
+CHROMIUM := /usr/bin/chromium
 UV_VERSION := 0.13.9
 MODELS := $(ROOT)/models
 export ACTION_ENDPOINT_URL ?= http://localhost:5055/webhook
@@ -21,7 +25,7 @@ STOCK_MODEL = $(MODELS)/stock-$(STOCK_FP).tar.gz
 
 .PHONY: help
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 $(RASA_VENV)/.installed: requirements/rasa.lock pyproject.toml
 	@echo "== Rasa environment (Python 3.10) in .venv/rasa"
@@ -32,13 +36,24 @@ $(RASA_VENV)/.installed: requirements/rasa.lock pyproject.toml
 	$(RASA_VENV)/bin/uv pip install -q --python $(RPY) --no-deps -e .
 	touch $@
 
+$(GW_VENV)/.installed: requirements/gateway.lock pyproject.toml
+	@echo "== gateway environment (Python 3.11) in .venv/gateway"
+	rm -rf $(GW_VENV)
+	"$$(scripts/find-python.sh 3.11)" -m venv $(GW_VENV)
+	$(GPY) -m pip install -q "uv==$(UV_VERSION)"
+	$(GW_VENV)/bin/uv pip install -q --python $(GPY) -r requirements/gateway.lock
+	$(GW_VENV)/bin/uv pip install -q --python $(GPY) --no-deps -e .
+	touch $@
+
 .PHONY: install
-install: $(RASA_VENV)/.installed ## Build the environments (only what changed)
+install: $(RASA_VENV)/.installed $(GW_VENV)/.installed ## Build the environments (only what changed)
 
 .PHONY: lock
 lock: ## Re-pin requirements/*.lock from requirements/*.in
 	$(RASA_VENV)/bin/uv pip compile -q requirements/rasa.in --python-version 3.10 \
 	  --python-platform x86_64-unknown-linux-gnu -o requirements/rasa.lock
+	$(RASA_VENV)/bin/uv pip compile -q requirements/gateway.in --python-version 3.11 \
+	  --python-platform x86_64-unknown-linux-gnu -o requirements/gateway.lock
 
 .PHONY: train
 train: install ## Train the GiNZA model unless one matches data, domain and config
@@ -52,8 +67,13 @@ train-stock: install ## Train Rasa's stock pipeline on the same data (for compar
 	  cd chatbot && $(RASA) train nlu --config config_stock.yml --fixed-model-name stock-$(STOCK_FP) --out $(MODELS); fi
 
 .PHONY: run
-run: train ## Set up everything, start actions and Rasa, print where to chat
-	MODEL=$(GINZA_MODEL) RASA_VENV=$(RASA_VENV) scripts/run.sh
+run: train ## Set up everything, start actions, Rasa and the web gateway, print where to chat
+	MODEL=$(GINZA_MODEL) RASA_VENV=$(RASA_VENV) GATEWAY_VENV=$(GW_VENV) \
+	  GATEWAY_PORT=$(GATEWAY_PORT) scripts/run.sh
+
+.PHONY: gateway
+gateway: install ## Run the web gateway alone on port 8000 (Rasa and actions already running)
+	cd gateway && $(GW_VENV)/bin/uvicorn app.main:app --host 127.0.0.1 --port $(GATEWAY_PORT)
 
 .PHONY: chat
 chat: ## Chat from the terminal with the running assistant (after `make run`)
@@ -90,14 +110,28 @@ evaluate: train train-stock ## Held-out NLU quality: GiNZA vs stock pipeline, co
 test-live: train ## pytest against the real action server and Rasa over REST
 	MODEL=$(GINZA_MODEL) $(RPY) -m pytest -q -m live
 
+$(CHROMIUM):
+	@echo "== Debian's chromium for the browser tests"
+	apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+
+.PHONY: test-gateway
+test-gateway: train $(CHROMIUM) ## Gateway: ruff, then its API, failure and browser tests
+	cd gateway && $(GW_VENV)/bin/ruff check . && $(GW_VENV)/bin/ruff format --check .
+	cd gateway && MODEL=$(GINZA_MODEL) RASA_VENV=$(RASA_VENV) $(GPY) -m pytest -q
+
 .PHONY: test
 test: lint test-unit validate train e2e ## Run every test (this is what CI runs)
 	$(MAKE) evaluate EVAL_ARGS="--floor $$(cat chatbot/heldout/FLOOR)"
 	$(MAKE) test-live
+	$(MAKE) test-gateway
 
 .PHONY: bench
 bench: train ## Benchmarks: training, start-up, memory, latency
 	MODEL=$(GINZA_MODEL) $(RPY) bench/bench_rasa.py
+
+.PHONY: bench-gateway
+bench-gateway: train ## Gateway load benchmark: 1, 10, 50 users, against Rasa directly too
+	MODEL=$(GINZA_MODEL) RASA_VENV=$(RASA_VENV) $(GPY) bench/bench_gateway.py
 
 .PHONY: clean
 clean: ## Remove environments, models and results

@@ -1,0 +1,8 @@
+from fastapi import APIRouter
+
+from app.api.routes import chat, health, pages
+
+api_router = APIRouter()
+api_router.include_router(chat.router)
+api_router.include_router(health.router)
+api_router.include_router(pages.router)

@@ -1,0 +1,80 @@
+"""Settings of the gateway, from the environment (pydantic-settings).
+
+Every name below is also the environment variable that sets it, e.g.
+`RASA_URLS=http://rasa-a:5005,http://rasa-b:5005`. Facts (phone numbers,
+hours) are not settings: they come from soudan/knowledge.yml.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Annotated, Any
+
+from pydantic import AnyHttpUrl, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def _comma_list(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_ignore_empty=True, extra="ignore", frozen=True)
+
+    PROJECT_NAME: str = "soudan-gateway"
+
+    # Rasa's HTTP servers (REST channel). More than one: a conversation goes to
+    # the one its id hashes to, and to the next one when that one is down.
+    RASA_URLS: Annotated[list[AnyHttpUrl], NoDecode] = Field(
+        default_factory=lambda: [AnyHttpUrl("http://localhost:5005")], min_length=1
+    )
+    # The action server's base URL: the health check asks its /health.
+    ACTIONS_URL: AnyHttpUrl | None = AnyHttpUrl("http://localhost:5055")
+    # redis://host:port/db; empty: state in this process's memory.
+    REDIS_URL: str | None = None
+    REDIS_KEY_PREFIX: str = "soudan:gateway:"
+
+    # Seconds.
+    RASA_TIMEOUT: float = Field(default=10.0, gt=0)
+    RASA_CONNECT_TIMEOUT: float = Field(default=2.0, gt=0)
+    HEALTH_TIMEOUT: float = Field(default=2.0, gt=0)
+    REDIS_TIMEOUT: float = Field(default=0.5, gt=0)
+
+    # Limits.
+    MAX_MESSAGE_LENGTH: int = Field(default=1000, ge=1)
+    MAX_BODY_BYTES: int = Field(default=65536, ge=1024)
+    RATE_LIMIT_WINDOW: int = Field(default=60, ge=1)
+    RATE_LIMIT_PER_CONVERSATION: int = Field(default=30, ge=1)
+    RATE_LIMIT_PER_CLIENT: int = Field(default=120, ge=1)
+    HISTORY_MAX: int = Field(default=200, ge=1)
+    # A conversation (its cookie, its history) is forgotten after this many
+    # seconds without a message.
+    CONVERSATION_TTL: int = Field(default=7 * 24 * 3600, ge=60)
+
+    COOKIE_NAME: str = "soudan_conversation"
+    # Set true behind HTTPS (the cookie is then only sent over HTTPS).
+    COOKIE_SECURE: bool = False
+
+    @field_validator("RASA_URLS", mode="before")
+    @classmethod
+    def _split_urls(cls, value: Any) -> Any:
+        return _comma_list(value)
+
+    @property
+    def rasa_urls(self) -> list[str]:
+        return [str(url).rstrip("/") for url in self.RASA_URLS]
+
+    @property
+    def actions_url(self) -> str | None:
+        if self.ACTIONS_URL is None:
+            return None
+        url = str(self.ACTIONS_URL).rstrip("/")
+        # ACTION_ENDPOINT_URL-style values name the webhook; the base is wanted.
+        return url.removesuffix("/webhook")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,123 @@
+"""The web gateway: a chat page and a JSON API in front of Rasa.
+
+Run: `uvicorn app.main:app` from gateway/ (see `make gateway`, `make run`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.api.deps import RateLimited
+from app.api.main import api_router
+from app.api.routes.pages import STATIC
+from app.core.config import Settings, get_settings
+from app.core.security import BodyLimit, SecurityHeaders
+from app.models import ChatReply
+from app.services import replies
+from app.services.rasa import RasaClient
+from app.services.store import MemoryStore, RedisStore, ResilientStore
+
+log = logging.getLogger("app")
+
+
+def _body(reply: ChatReply, **extra: object) -> dict:
+    return {**reply.model_dump(), **extra}
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        http = httpx.AsyncClient(
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
+            timeout=httpx.Timeout(settings.RASA_TIMEOUT, connect=settings.RASA_CONNECT_TIMEOUT),
+        )
+        redis_store = (
+            RedisStore(
+                settings.REDIS_URL,
+                settings.REDIS_KEY_PREFIX,
+                settings.CONVERSATION_TTL,
+                settings.HISTORY_MAX,
+                settings.REDIS_TIMEOUT,
+            )
+            if settings.REDIS_URL
+            else None
+        )
+        app.state.http = http
+        app.state.store = ResilientStore(
+            redis_store, MemoryStore(settings.CONVERSATION_TTL, settings.HISTORY_MAX)
+        )
+        app.state.rasa = RasaClient(
+            settings.rasa_urls,
+            http,
+            httpx.Timeout(settings.RASA_TIMEOUT, connect=settings.RASA_CONNECT_TIMEOUT),
+        )
+        try:
+            yield
+        finally:
+            await http.aclose()
+            await app.state.store.close()
+
+    app = FastAPI(
+        title="でんわ・ネットトラブル相談アシスタント gateway",
+        summary="Web chat and JSON API in front of the Rasa assistant",
+        version="1.0.0",
+        lifespan=lifespan,
+        openapi_url="/api/openapi.json",
+        # The interactive docs pages load scripts from a CDN, which the CSP
+        # forbids: the schema is at /api/openapi.json.
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.include_router(api_router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # Only where and what: the input itself may be bytes that are not text.
+        detail = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()
+        ]
+        reply = ChatReply(messages=replies.unreadable(), status="refused")
+        return JSONResponse(_body(reply, detail=detail), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        messages = replies.not_found() if exc.status_code == 404 else replies.unreadable()
+        reply = ChatReply(messages=messages, status="refused")
+        return JSONResponse(
+            _body(reply, detail=exc.detail), status_code=exc.status_code, headers=exc.headers
+        )
+
+    @app.exception_handler(RateLimited)
+    async def rate_limited(request: Request, exc: RateLimited) -> JSONResponse:
+        reply = ChatReply(messages=replies.rate_limited(exc.retry_after), status="rate_limited")
+        return JSONResponse(
+            _body(reply), status_code=429, headers={"Retry-After": str(exc.retry_after)}
+        )
+
+    def unavailable_body() -> dict:
+        return _body(ChatReply(messages=replies.unavailable(), status="unavailable"))
+
+    def too_large_body() -> dict:
+        return _body(ChatReply(messages=replies.body_too_large(), status="refused"))
+
+    # The last added runs first: headers go on everything, the 413 included.
+    app.add_middleware(BodyLimit, limit=settings.MAX_BODY_BYTES, reply=too_large_body)
+    app.add_middleware(SecurityHeaders, error_reply=unavailable_body, hsts=settings.COOKIE_SECURE)
+    return app
+
+
+app = create_app()

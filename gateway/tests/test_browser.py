@@ -1,0 +1,271 @@
+"""The web chat in Debian's Chromium (Playwright), against the gateway under
+uvicorn, the real Rasa and action server, and Redis."""
+
+from __future__ import annotations
+
+import re
+import socket
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from soudan import knowledge as kb
+from tests.helpers import CENTER
+from tests.servers import ROOT, start_gateway, stop
+
+pytestmark = [pytest.mark.rasa, pytest.mark.browser]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+LOGS = ROOT / "results" / "gateway-logs"
+TIMEOUT = 30_000  # ms
+
+
+@pytest.fixture(scope="module")
+def browser() -> Browser:
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _gateway_env(stack, redis_url: str, key_prefix: str, **extra: str) -> dict[str, str]:
+    return {
+        "RASA_URLS": ",".join(stack.rasa_urls),
+        "ACTIONS_URL": stack.actions_url,
+        "REDIS_URL": redis_url,
+        "REDIS_KEY_PREFIX": f"{key_prefix}:browser:",
+        **extra,
+    }
+
+
+@pytest.fixture(scope="module")
+def site(stack, redis_url, key_prefix) -> str:
+    proc, url = start_gateway(
+        _gateway_env(stack, redis_url, key_prefix), LOGS / "gateway-browser.log"
+    )
+    yield url
+    stop(proc)
+
+
+@pytest.fixture(scope="module")
+def hung_site(stack, redis_url, key_prefix) -> str:
+    """A gateway whose Rasa accepts connections and never answers."""
+    with socket.socket() as hung:
+        hung.bind(("127.0.0.1", 0))
+        hung.listen(64)
+        env = _gateway_env(stack, redis_url, key_prefix, RASA_TIMEOUT="3")
+        env["RASA_URLS"] = f"http://127.0.0.1:{hung.getsockname()[1]}"
+        proc, url = start_gateway(env, LOGS / "gateway-browser-hung.log")
+        yield url
+        stop(proc)
+
+
+class Watched:
+    """A page with what it did: console errors, dialogs, chat requests."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.chat_posts: list[str] = []
+        page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        page.on("dialog", self._dialog)
+        page.on("request", self._request)
+
+    def _dialog(self, dialog) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def _request(self, request) -> None:
+        if request.method == "POST" and request.url.endswith("/api/chat"):
+            self.chat_posts.append(request.post_data or "")
+
+
+@pytest.fixture
+def chat(browser: Browser, site: str) -> Watched:
+    context = browser.new_context(locale="ja-JP")
+    context.set_default_timeout(TIMEOUT)
+    page = context.new_page()
+    watched = Watched(page)
+    page.goto(site)
+    page.wait_for_selector("body[data-ready=true]")
+    yield watched
+    context.close()
+
+
+def bot_messages(page: Page):
+    return page.locator("#log .message.bot")
+
+
+def user_messages(page: Page):
+    """The texts of the person's messages (without the hidden 「あなた：」)."""
+    return page.locator("#log .message.user p.text")
+
+
+def send_and_wait(page: Page, text: str) -> None:
+    before = bot_messages(page).count()
+    page.fill("#message", text)
+    page.keyboard.press("Enter")
+    expect(bot_messages(page)).to_have_count(before + 1)
+
+
+def test_send_a_message_and_get_an_answer(chat: Watched):
+    page = chat.page
+    expect(bot_messages(page)).to_have_count(1)  # the welcome
+    send_and_wait(page, "知らない番号から電話がかかってきた")
+    expect(user_messages(page)).to_have_text(["知らない番号から電話がかかってきた"])
+    expect(bot_messages(page).last).to_contain_text(CENTER.number)
+    expect(page.locator("#message")).to_have_value("")
+    expect(page.locator("#typing")).to_be_hidden()
+    assert chat.errors == []  # no CSP violation, no script error
+
+
+def test_quick_reply_sends_its_payload_and_shows_its_title(chat: Watched):
+    page = chat.page
+    first = kb.menu_buttons()[0]
+    page.get_by_role("button", name=first.title).click()
+    expect(bot_messages(page)).to_have_count(2)
+    expect(user_messages(page)).to_have_text([first.title])
+    assert len(chat.chat_posts) == 1 and first.payload in chat.chat_posts[0]
+
+
+def test_tel_links_for_buttons_and_for_numbers_in_the_text(chat: Watched):
+    page = chat.page
+    send_and_wait(page, "知らない番号から電話がかかってきた")
+    reply = bot_messages(page).last
+    inline = reply.locator("p.text a.tel")
+    expect(inline.first).to_have_text(CENTER.number)
+    expect(inline.first).to_have_attribute("href", CENTER.tel_uri)
+    button = reply.locator(f'.quick-replies a[href="{CENTER.tel_uri}"]')
+    expect(button).to_have_count(1)
+    # Every tel: link on the page dials a number the knowledge file lists.
+    known = {h.tel_uri for h in kb.hotlines()}
+    hrefs = page.locator('a[href^="tel:"]').evaluate_all(
+        "els => els.map(e => e.getAttribute('href'))"
+    )
+    assert hrefs and set(hrefs) <= known
+
+
+def test_reload_keeps_the_conversation(chat: Watched):
+    page = chat.page
+    send_and_wait(page, "知らない番号から電話がかかってきた")
+    answer = bot_messages(page).last.locator("p.text").inner_text()
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    expect(user_messages(page)).to_have_text(["知らない番号から電話がかかってきた"])
+    expect(bot_messages(page)).to_have_count(1)  # the answer, and no second welcome
+    assert bot_messages(page).last.locator("p.text").inner_text() == answer
+    # The conversation goes on in context after the reload.
+    send_and_wait(page, "今つながりますか")
+    expect(bot_messages(page).last).to_contain_text(CENTER.number)
+
+
+def test_enter_while_the_ime_is_composing_does_not_send(chat: Watched):
+    page = chat.page
+    page.focus("#message")
+    page.evaluate(
+        """() => {
+          window.enterKeys = [];
+          document.getElementById("message").addEventListener("keydown", (e) => {
+            if (e.key === "Enter") window.enterKeys.push({composing: e.isComposing, code: e.keyCode});
+          }, true);
+        }"""
+    )
+    cdp = page.context.new_cdp_session(page)
+    cdp.send(
+        "Input.imeSetComposition", {"text": "しらない", "selectionStart": 4, "selectionEnd": 4}
+    )
+    enter = {
+        "key": "Enter",
+        "code": "Enter",
+        "windowsVirtualKeyCode": 13,
+        "nativeVirtualKeyCode": 13,
+    }
+    cdp.send("Input.dispatchKeyEvent", {"type": "rawKeyDown", **enter})
+    cdp.send("Input.dispatchKeyEvent", {"type": "keyUp", **enter})
+    page.wait_for_timeout(700)
+    keys = page.evaluate("window.enterKeys")
+    assert keys and (keys[0]["composing"] or keys[0]["code"] == 229), keys
+    assert chat.chat_posts == []
+    expect(user_messages(page)).to_have_count(0)
+    # The conversion is confirmed (composition committed): now Enter sends.
+    cdp.send("Input.insertText", {"text": "知らない番号から電話"})
+    page.wait_for_timeout(100)
+    page.keyboard.press("Enter")
+    expect(user_messages(page)).to_have_count(1)
+    expect(user_messages(page).first).to_contain_text("知らない番号から電話")
+    expect(bot_messages(page)).to_have_count(2)
+    assert len(chat.chat_posts) == 1
+
+
+def test_shift_enter_is_a_new_line(chat: Watched):
+    page = chat.page
+    page.focus("#message")
+    page.keyboard.type("一行目")
+    page.keyboard.press("Shift+Enter")
+    page.keyboard.type("二行目")
+    expect(page.locator("#message")).to_have_value("一行目\n二行目")
+    page.wait_for_timeout(300)
+    assert chat.chat_posts == []
+    page.keyboard.press("Enter")
+    expect(user_messages(page)).to_have_text(["一行目\n二行目"])
+
+
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def test_html_in_messages_is_shown_as_text(chat: Watched):
+    page = chat.page
+    send_and_wait(page, XSS)
+    expect(user_messages(page)).to_have_text([XSS])
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    expect(user_messages(page)).to_have_text([XSS])  # from the history too
+    assert page.locator("#log img").count() == 0
+    page.wait_for_timeout(300)
+    assert chat.dialogs == []
+
+
+def test_typing_indicator_then_the_centers_contact_when_rasa_hangs(browser: Browser, hung_site):
+    context = browser.new_context(locale="ja-JP")
+    context.set_default_timeout(TIMEOUT)
+    page = context.new_page()
+    try:
+        page.goto(hung_site)
+        page.wait_for_selector("body[data-ready=true]")
+        page.fill("#message", "こんにちは")
+        page.keyboard.press("Enter")
+        expect(page.locator("#typing")).to_be_visible()
+        expect(page.locator("#send")).to_be_disabled()
+        expect(bot_messages(page)).to_have_count(2)
+        expect(page.locator("#typing")).to_be_hidden()
+        reply = bot_messages(page).last
+        expect(reply).to_contain_text(CENTER.number)
+        expect(reply).to_contain_text(CENTER.hours_text)
+        expect(reply.locator(f'a[href="{CENTER.tel_uri}"]').first).to_be_visible()
+    finally:
+        context.close()
+
+
+def test_without_javascript_the_page_gives_the_centers_number(browser: Browser, site: str):
+    context = browser.new_context(java_script_enabled=False, locale="ja-JP")
+    page = context.new_page()
+    try:
+        page.goto(site)
+        notice = page.locator(".noscript")
+        expect(notice).to_be_visible()
+        expect(notice).to_contain_text(CENTER.number)
+        expect(notice).to_contain_text(CENTER.hours_text)
+        expect(notice.locator("a")).to_have_attribute("href", CENTER.tel_uri)
+        assert re.search(r"ください", notice.inner_text())
+    finally:
+        context.close()
