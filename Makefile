@@ -133,6 +133,14 @@ bench: train ## Benchmarks: training, start-up, memory, latency
 bench-gateway: train ## Gateway load benchmark: 1, 10, 50 users, against Rasa directly too
 	MODEL=$(GINZA_MODEL) RASA_VENV=$(RASA_VENV) $(GPY) bench/bench_gateway.py
 
+.PHONY: bench-line
+bench-line: train ## LINE webhook: receipt to reply call under a burst of 100 events (fake LINE API)
+	MODEL=$(GINZA_MODEL) RASA_VENV=$(RASA_VENV) $(GPY) bench/bench_line.py
+
+.PHONY: line-richmenu
+line-richmenu: install ## Register gateway/line/richmenu.json as the LINE channel's default menu
+	cd gateway && $(GPY) -m app.line_richmenu
+
 .PHONY: clean
 clean: ## Remove environments, models and results
 	rm -rf .venv models results

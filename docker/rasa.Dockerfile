@@ -31,5 +31,5 @@ USER rasa
 WORKDIR /app/chatbot
 # 5005: Rasa (REST channel); 5055: the action server.
 EXPOSE 5005 5055
-CMD ["rasa", "run", "--model", "/app/models/ginza.tar.gz", "--port", "5005", \
+CMD ["rasa", "run", "--enable-api", "--model", "/app/models/ginza.tar.gz", "--port", "5005", \
      "--endpoints", "endpoints.redis.yml", "--credentials", "credentials.yml"]

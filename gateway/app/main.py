@@ -5,6 +5,7 @@ Run: `uvicorn app.main:app` from gateway/ (see `make gateway`, `make run`).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from linebot.v3.messaging import AsyncApiClient, AsyncMessagingApi, Configuration
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api.deps import RateLimited
@@ -23,6 +25,8 @@ from app.core.config import Settings, get_settings
 from app.core.security import BodyLimit, SecurityHeaders
 from app.models import ChatReply
 from app.services import replies
+from app.services.line_bot import LineBot
+from app.services.line_ledger import EventLedger
 from app.services.rasa import RasaClient
 from app.services.store import MemoryStore, RedisStore, ResilientStore
 
@@ -31,6 +35,36 @@ log = logging.getLogger("app")
 
 def _body(reply: ChatReply, **extra: object) -> dict:
     return {**reply.model_dump(), **extra}
+
+
+def line_bot(
+    settings: Settings, rasa: RasaClient, redis_store: RedisStore | None
+) -> tuple[AsyncApiClient, LineBot]:
+    """The LINE bot over the real SDK client (LINE_API_URL: LINE, or a test's fake)."""
+    client = AsyncApiClient(
+        Configuration(host=settings.LINE_API_URL, access_token=settings.LINE_CHANNEL_ACCESS_TOKEN)
+    )
+    ledger = EventLedger(redis_store.redis if redis_store else None, settings.REDIS_KEY_PREFIX)
+    bot = LineBot(
+        AsyncMessagingApi(client),
+        rasa,
+        ledger,
+        settings.LINE_CHANNEL_SECRET or "",
+        forget=rasa.restart,
+        concurrency=settings.LINE_CONCURRENCY,
+    )
+    return client, bot
+
+
+async def recover_line_events(bot: LineBot, settings: Settings) -> None:
+    """At start-up and then every LINE_RECOVER_EVERY seconds, answer by push the
+    events that a task (of this process or of one that died) left pending."""
+    while True:
+        try:
+            await bot.recover()
+        except Exception:  # keep looking; the next round may succeed
+            log.exception("recovering pending LINE events failed")
+        await asyncio.sleep(settings.LINE_RECOVER_EVERY)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -62,9 +96,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             http,
             httpx.Timeout(settings.RASA_TIMEOUT, connect=settings.RASA_CONNECT_TIMEOUT),
         )
+        app.state.line = None
+        line_client = recovering = None
+        if settings.line_configured:
+            line_client, app.state.line = line_bot(settings, app.state.rasa, redis_store)
+            recovering = asyncio.create_task(recover_line_events(app.state.line, settings))
         try:
             yield
         finally:
+            if recovering is not None:
+                recovering.cancel()
+                await app.state.line.drain()
+                await line_client.close()
             await http.aclose()
             await app.state.store.close()
 

@@ -137,6 +137,7 @@ class Stack:
         self.rasa[index] = self._spawn(
             [
                 "run",
+                "--enable-api",
                 "--model",
                 str(self.model.resolve()),
                 "--port",

@@ -1,8 +1,9 @@
 from fastapi import APIRouter
 
-from app.api.routes import chat, health, pages
+from app.api.routes import chat, health, line, pages
 
 api_router = APIRouter()
 api_router.include_router(chat.router)
 api_router.include_router(health.router)
+api_router.include_router(line.router)
 api_router.include_router(pages.router)

@@ -53,6 +53,17 @@ class Settings(BaseSettings):
     # seconds without a message.
     CONVERSATION_TTL: int = Field(default=7 * 24 * 3600, ge=60)
 
+    # LINE Messaging API (the /line/webhook route answers 503 until both are set).
+    LINE_CHANNEL_SECRET: str | None = None
+    LINE_CHANNEL_ACCESS_TOKEN: str | None = None
+    # LINE's API hosts; tests point them at a local fake server.
+    LINE_API_URL: str = "https://api.line.me"
+    LINE_DATA_API_URL: str = "https://api-data.line.me"
+    # Events handled at once (each waits for Rasa); the rest queue in memory.
+    LINE_CONCURRENCY: int = Field(default=8, ge=1)
+    # Seconds between looks for events left pending by a task that died.
+    LINE_RECOVER_EVERY: float = Field(default=30.0, gt=0)
+
     COOKIE_NAME: str = "soudan_conversation"
     # Set true behind HTTPS (the cookie is then only sent over HTTPS).
     COOKIE_SECURE: bool = False
@@ -61,6 +72,10 @@ class Settings(BaseSettings):
     @classmethod
     def _split_urls(cls, value: Any) -> Any:
         return _comma_list(value)
+
+    @property
+    def line_configured(self) -> bool:
+        return bool(self.LINE_CHANNEL_SECRET and self.LINE_CHANNEL_ACCESS_TOKEN)
 
     @property
     def rasa_urls(self) -> list[str]:

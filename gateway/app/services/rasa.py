@@ -85,6 +85,27 @@ class RasaClient:
                 raise RasaUnavailable(f"Rasa at {url} sent no JSON") from exc
         raise RasaUnavailable("no Rasa server accepted the connection")
 
+    async def restart(self, conversation_id: str) -> None:
+        """Forget a conversation: Rasa's `restart` event clears its slots and
+        context (needs Rasa's HTTP API, `--enable-api`). With the Redis tracker
+        store the old events expire with it (`record_exp`)."""
+        body = [{"event": "restart"}]
+        for url in route(self.urls, conversation_id):
+            try:
+                resp = await self.http.post(
+                    f"{url}/conversations/{conversation_id}/tracker/events",
+                    json=body,
+                    timeout=self.timeout,
+                )
+            except NOT_DELIVERED:
+                continue
+            except httpx.HTTPError as exc:
+                raise RasaUnavailable(f"Rasa at {url}: {exc!r}") from exc
+            if resp.status_code == 200:
+                return
+            raise RasaUnavailable(f"Rasa at {url} answered {resp.status_code} to a restart")
+        raise RasaUnavailable("no Rasa server accepted the connection")
+
     async def probe(self, url: str, seconds: float) -> bool:
         try:
             resp = await self.http.get(f"{url}/", timeout=seconds)

@@ -1,0 +1,257 @@
+"""LINE webhook events, answered by the same Rasa assistant as the web chat.
+
+The webhook route verifies the signature and hands the events here; it
+answers 200 at once and the events are handled in background tasks:
+
+- claimed once by `webhookEventId` (a redelivery is not answered twice);
+- a text or a quick-reply postback goes to Rasa, with a loading animation
+  while it thinks; the answer becomes at most five LINE messages;
+- the reply token is used once and only while it is fresh; otherwise, or
+  when LINE refuses it, the answer goes by push with `X-Line-Retry-Key`
+  (derived from the event id, so a repeated push is dropped by LINE);
+- an event that failed half way is tried again, and what is still pending
+  is answered by push by `recover` (at start-up and then every so often);
+- follow: the greeting and the menu; unfollow: the conversation is
+  forgotten; stickers, images...: a polite "text only" with the menu;
+  groups and rooms: only when the bot is mentioned (or joins), to say it is
+  for one-to-one use.
+
+The conversation id given to Rasa is an HMAC of the LINE user id, so logs and
+Rasa's tracker store never show the user id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from linebot.v3 import WebhookParser
+from linebot.v3.messaging import (
+    ApiException,
+    AsyncMessagingApi,
+    Message,
+    PushMessageRequest,
+    ReplyMessageRequest,
+    ShowLoadingAnimationRequest,
+)
+from linebot.v3.webhooks import (
+    Event,
+    FollowEvent,
+    GroupSource,
+    JoinEvent,
+    MessageEvent,
+    PostbackEvent,
+    RoomSource,
+    TextMessageContent,
+    UnfollowEvent,
+    UserSource,
+)
+
+from app.models import BotMessage
+from app.services import line_replies, replies
+from app.services.line_ledger import EventLedger, Pending
+from app.services.line_messages import to_line
+from app.services.rasa import RasaClient, RasaUnavailable
+
+log = logging.getLogger(__name__)
+
+# LINE accepts a reply token for about a minute after the event; past this
+# many seconds the answer goes by push instead.
+REPLY_TOKEN_SECONDS = 50
+# Tries of one event in its background task; what still fails is left to `recover`.
+ATTEMPTS = 3
+# `recover` picks up events pending for longer than this (their task has died).
+STALE_SECONDS = 60
+# Seconds the loading animation shows at most (LINE: 5 to 60, by 5).
+LOADING_SECONDS = 20
+# What a follow event says to the assistant: its greeting and menu.
+GREETING = "/greet"
+RETRY_KEY_NAMESPACE = uuid.UUID("6f1c0f5e-3c1b-4d5e-9a3c-1f2e3d4c5b6a")
+
+
+def conversation_id(secret: str, user_id: str) -> str:
+    """Stable per LINE user, and says nothing about the user id itself."""
+    digest = hmac.new(secret.encode(), user_id.encode(), hashlib.sha256).hexdigest()
+    return f"line-{digest[:40]}"
+
+
+def retry_key(event_id: str) -> str:
+    return str(uuid.uuid5(RETRY_KEY_NAMESPACE, event_id))
+
+
+class LineBot:
+    def __init__(
+        self,
+        api: AsyncMessagingApi,
+        rasa: RasaClient,
+        ledger: EventLedger,
+        secret: str,
+        forget: Callable[[str], Any] | None = None,
+        concurrency: int = 8,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.parser = WebhookParser(secret)
+        self.api = api
+        self.rasa = rasa
+        self.ledger = ledger
+        self.secret = secret
+        self.forget = forget  # async (conversation id) -> None
+        self.clock = clock
+        self.limit = asyncio.Semaphore(concurrency)
+        self.tasks: set[asyncio.Task] = set()
+
+    # --- intake ---------------------------------------------------------
+
+    async def accept(self, events: list[dict[str, Any]]) -> int:
+        """Claim each new event and handle it in the background; returns how
+        many were new. Called by the webhook before it answers 200."""
+        received_at = self.clock()
+        new = 0
+        for raw in events:
+            event_id = raw.get("webhookEventId")
+            if not event_id:
+                continue
+            if not await self.ledger.claim(event_id, Pending(raw, received_at)):
+                log.info("LINE event %s already seen: not answered again", event_id)
+                continue
+            new += 1
+            self._spawn(event_id, Pending(raw, received_at))
+        return new
+
+    def _spawn(self, event_id: str, pending: Pending) -> None:
+        task = asyncio.create_task(self.process(event_id, pending))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def drain(self) -> None:
+        """Wait for every event in hand (tests, shutdown)."""
+        while self.tasks:
+            await asyncio.gather(*list(self.tasks), return_exceptions=True)
+
+    async def recover(self) -> int:
+        """Answer, by push, the events left pending by a task that died."""
+        stale = [
+            (event_id, pending)
+            for event_id, pending in (await self.ledger.pending()).items()
+            if self.clock() - pending.received_at > STALE_SECONDS
+        ]
+        for event_id, pending in stale:
+            log.warning("LINE event %s was left pending: answering it now", event_id)
+            self._spawn(event_id, pending)
+        return len(stale)
+
+    # --- one event ------------------------------------------------------
+
+    async def process(self, event_id: str, pending: Pending) -> None:
+        async with self.limit:
+            for attempt in range(ATTEMPTS):
+                try:
+                    await self.handle(event_id, pending)
+                except Exception:  # any failure: try again, then leave it pending
+                    log.exception("LINE event %s failed (attempt %d)", event_id, attempt + 1)
+                    pending.attempts += 1
+                    await self.ledger.save(event_id, pending)
+                    await asyncio.sleep(0.2 * 2**attempt)
+                    continue
+                await self.ledger.done(event_id)
+                return
+
+    async def handle(self, event_id: str, pending: Pending) -> None:
+        event = Event.from_dict(pending.event)
+        source = getattr(event, "source", None)
+        if isinstance(event, UnfollowEvent):
+            if isinstance(source, UserSource) and self.forget:
+                await self.forget(conversation_id(self.secret, source.user_id))
+            return
+        if isinstance(source, GroupSource | RoomSource):
+            if isinstance(event, JoinEvent) or _mentions_the_bot(event):
+                await self._send(event, event_id, pending, line_replies.one_to_one())
+            return
+        if not isinstance(source, UserSource):
+            return
+        if isinstance(event, FollowEvent):
+            text = GREETING
+        elif isinstance(event, PostbackEvent):
+            text = event.postback.data
+        elif isinstance(event, MessageEvent) and isinstance(event.message, TextMessageContent):
+            text = event.message.text
+        elif isinstance(event, MessageEvent):
+            await self._send(event, event_id, pending, line_replies.not_text())
+            return
+        else:
+            return
+        if pending.answer is None:
+            await self._loading(source.user_id)
+            messages = await self._ask(conversation_id(self.secret, source.user_id), text)
+            pending.answer = [m.to_dict() for m in to_line(messages)]
+            await self.ledger.save(event_id, pending)  # a retry must not ask Rasa again
+        await self._deliver(event, event_id, pending)
+
+    async def _ask(self, cid: str, text: str) -> list[BotMessage]:
+        try:
+            return await self.rasa.send(cid, text) or replies.unreadable()
+        except RasaUnavailable as exc:
+            log.warning("Rasa could not answer a LINE message: %s", exc)
+            return replies.unavailable()
+
+    async def _loading(self, user_id: str) -> None:
+        try:
+            await self.api.show_loading_animation(
+                ShowLoadingAnimationRequest(chatId=user_id, loadingSeconds=LOADING_SECONDS)
+            )
+        except Exception as exc:  # a nicety: never block the answer
+            log.info("loading animation not shown: %s", exc)
+
+    async def _send(
+        self, event: Event, event_id: str, pending: Pending, messages: list[BotMessage]
+    ) -> None:
+        pending.answer = [m.to_dict() for m in to_line(messages)]
+        await self._deliver(event, event_id, pending)
+
+    async def _deliver(self, event: Event, event_id: str, pending: Pending) -> None:
+        messages = [Message.from_dict(m) for m in pending.answer or []]
+        if not messages:
+            return
+        token = getattr(event, "reply_token", None)
+        if token and self.clock() - pending.received_at < REPLY_TOKEN_SECONDS:
+            # Used once: never again, whatever happens next.
+            pending.event = {**pending.event, "replyToken": None}
+            await self.ledger.save(event_id, pending)
+            try:
+                await self.api.reply_message(
+                    ReplyMessageRequest(replyToken=token, messages=messages)
+                )
+                return
+            except ApiException as exc:
+                if exc.status != 400:
+                    raise
+                log.info("reply token refused (%s): answering by push", exc.reason)
+        await self._push(event, event_id, messages)
+
+    async def _push(self, event: Event, event_id: str, messages: list[Message]) -> None:
+        source = event.source
+        to = getattr(source, "user_id", None)
+        if isinstance(source, GroupSource):
+            to = source.group_id
+        elif isinstance(source, RoomSource):
+            to = source.room_id
+        try:
+            await self.api.push_message(
+                PushMessageRequest(to=to, messages=messages), x_line_retry_key=retry_key(event_id)
+            )
+        except ApiException as exc:
+            if exc.status != 409:  # 409: LINE already accepted this retry key
+                raise
+
+
+def _mentions_the_bot(event: Event) -> bool:
+    if not isinstance(event, MessageEvent) or not isinstance(event.message, TextMessageContent):
+        return False
+    mention = event.message.mention
+    return bool(mention and any(getattr(m, "is_self", False) for m in mention.mentionees))
