@@ -43,7 +43,7 @@ async def run(action, trk):
 @pytest.mark.parametrize("intent", [i for i in kb.answer_intents() if i not in {"bad_input"}])
 async def test_answer_action_renders_the_intent(intent):
     messages, slots = await run(ActionAnswer(), tracker(intent))
-    assert len(messages) == 1
+    assert len(messages) == 2 and messages[1]["custom"]["meta"]["review"] is None
     assert messages[0]["text"] == dialogue.answer(intent, None, now_jst()).text
     assert kb.reply_for(intent).text in messages[0]["text"]
     assert phone_like(messages[0]["text"]) <= kb.known_numbers()
@@ -121,3 +121,28 @@ async def test_hours_question_uses_the_line_in_context():
     messages, _ = await run(ActionAnswer(), tracker("ask_hours", topic="docomo_support_center"))
     assert messages[0]["text"].startswith(kb.hotline("docomo_support").name)
     assert "受付中（18:00まで）" in messages[0]["text"]
+
+
+async def test_every_answer_carries_its_topic_for_the_channels():
+    messages, _ = await run(ActionAnswer(), tracker("sns_defamation"))
+    meta = messages[-1]["custom"]["meta"]
+    assert meta["topic"] == "sns_defamation"
+    assert meta["intents"] == [{"name": "sns_defamation", "confidence": 0.9}]
+
+
+async def test_unsure_answers_are_marked_for_review():
+    unsure = tracker("faq_unknown_number", "なんか電話きたかも")
+    unsure.latest_message["intent"]["confidence"] = 0.5
+    messages, _ = await run(ActionAnswer(), unsure)
+    assert messages[-1]["custom"]["meta"]["review"] == "low_confidence"
+    first, _ = await run(ActionFallback(), tracker("nlu_fallback", "ふがふが"))
+    assert first[-1]["custom"]["meta"]["review"] == "fallback"
+    second, _ = await run(ActionFallback(), tracker("nlu_fallback", "ほげほげ", 1.0))
+    assert second[-1]["custom"]["meta"]["review"] == "two_misses"
+
+
+async def test_button_payloads_are_never_reviewed():
+    pressed = tracker("faq_unknown_number", "/faq_unknown_number")
+    pressed.latest_message["intent"]["confidence"] = 0.3
+    messages, _ = await run(ActionAnswer(), pressed)
+    assert messages[-1]["custom"]["meta"]["review"] is None

@@ -44,6 +44,7 @@ class Conversation:
         self.slots: dict[str, Any] = {"topic": topic, "requested_slot": None}
         self.said: list[dict[str, Any]] = []
         self.asked: list[str] = []
+        self.meta: list[dict[str, Any]] = []
 
     def tracker(self, text: str, intent: str, confidence: float, events=(), entities=()) -> Tracker:
         return Tracker(
@@ -64,7 +65,8 @@ class Conversation:
     async def run(self, action, trk: Tracker) -> None:
         dispatcher = CollectingDispatcher()
         events = await action.run(dispatcher, trk, DOMAIN)
-        self.said += dispatcher.messages
+        self.said += [m for m in dispatcher.messages if not m.get("custom")]
+        self.meta += [m["custom"]["meta"] for m in dispatcher.messages if m.get("custom")]
         for event in events:
             if event.get("event") == "slot":
                 self.slots[event["name"]] = event["value"]
@@ -113,6 +115,7 @@ async def test_eligible_in_2020_with_the_buttons():
     assert text.startswith("2020年7月10日の時点では") and "対象です" in text.splitlines()[0]
     assert kb.hotline("docomo_support").number in text
     assert talk.slots["topic"] == "docomo_free_trial"
+    assert talk.meta[-1]["topic"] == "docomo_free_trial"  # for the feedback buttons
 
 
 async def test_free_text_answers_in_dialect_and_full_width():

@@ -12,10 +12,19 @@ from soudan import dialogue
 from soudan.hours import now_jst
 from soudan.normalize import has_words
 from soudan.phone import from_entities
+from soudan.review import meta
 
 
-def send(dispatcher: CollectingDispatcher, result: dialogue.Answer) -> None:
+def send(
+    dispatcher: CollectingDispatcher,
+    result: dialogue.Answer,
+    tracker: Tracker,
+    review: str | None = None,
+) -> None:
+    """The answer, then what the channels need for the staff inbox and the
+    「役に立った？」 buttons (custom JSON they do not show)."""
     dispatcher.utter_message(text=result.text, buttons=result.button_dicts() or None)
+    dispatcher.utter_message(json_message=meta(tracker.latest_message, result.topic, review))
 
 
 class ActionAnswer(Action):
@@ -30,7 +39,7 @@ class ActionAnswer(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
         callers = from_entities(tracker.latest_message.get("entities"))
         result = dialogue.answer(intent, tracker.get_slot("topic"), now_jst(), callers)
-        send(dispatcher, result)
+        send(dispatcher, result, tracker)
         return [SlotSet("misunderstood", 0.0), SlotSet("topic", result.topic)]
 
 
@@ -51,5 +60,6 @@ class ActionFallback(Action):
             now_jst(),
             from_entities(tracker.latest_message.get("entities")),
         )
-        send(dispatcher, result)
+        reason = "two_misses" if misses >= dialogue.ESCALATE_AFTER else "fallback"
+        send(dispatcher, result, tracker, reason)
         return [SlotSet("misunderstood", float(misses))]

@@ -17,6 +17,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.answers import send
 from soudan import dialogue
 from soudan.case_text import Reply, scheme_in
 from soudan.dates import Span, day_in_japan
@@ -227,7 +228,7 @@ class ActionEligibilityResult(Action):
             answer = dialogue.answer(intent, tracker.get_slot("topic"), moment, callers)
         else:
             answer = result(case, moment, _today())
-        dispatcher.utter_message(text=answer.text, buttons=answer.button_dicts() or None)
+        send(dispatcher, answer, tracker)
         return [
             SlotSet("topic", answer.topic),
             SlotSet(EXIT_SLOT, None),
@@ -250,5 +251,5 @@ class ActionExplainWhy(Action):
         if in_context and in_context != case.scheme:
             case = Case(in_context, Span(_today(), _today()), case.facts)
         answer = explain(case if case.scheme else None, now_jst(), _today())
-        dispatcher.utter_message(text=answer.text, buttons=answer.button_dicts() or None)
+        send(dispatcher, answer, tracker)
         return [SlotSet("misunderstood", 0.0)]
