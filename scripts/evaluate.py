@@ -83,12 +83,40 @@ def confusion_png(gold: list[str], pred: list[str], title: str, path: Path) -> N
     plt.close(fig)
 
 
+def write_json(path: Path, pairs: list, runs: dict, results: dict) -> None:
+    """Every figure of every model, for tools (staffops compares a candidate with the live model)."""
+    import hashlib
+
+    figures = {
+        "heldout": str(HELDOUT.relative_to(ROOT)),
+        "heldout_sha256": hashlib.sha256(HELDOUT.read_bytes()).hexdigest(),
+        "messages": len(pairs),
+        "models": {
+            name: {
+                "model": str(Path(runs[name]).resolve()),
+                "macro_f1": float(res["macro_f1"]),
+                "accuracy": float(res["accuracy"]),
+                "per_intent": {
+                    intent: {k: int(v) if k == "support" else float(v) for k, v in m.items()}
+                    for intent, m in res["per_intent"].items()
+                },
+            }
+            for name, res in results.items()
+        },
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(figures, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", required=True)
     parser.add_argument("--stock", help="model trained with config_stock.yml")
     parser.add_argument("--out", default="results/heldout")
     parser.add_argument("--floor", type=float, default=0.0)
+    parser.add_argument(
+        "--json-out", help="also write every figure (per-intent P/R/F1, macro-F1) as JSON here"
+    )
     args = parser.parse_args()
     logging.disable(logging.WARNING)
     from rasa.utils.log_utils import configure_structlog
@@ -141,6 +169,8 @@ def main() -> int:
         n: {"macro_f1": r["macro_f1"], "accuracy": r["accuracy"]} for n, r in results.items()
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    if args.json_out:
+        write_json(Path(args.json_out), pairs, runs, results)
     if results["ginza"]["macro_f1"] < args.floor:
         print(
             f"FAIL: GiNZA macro-F1 {results['ginza']['macro_f1']:.3f} is below the floor {args.floor}"

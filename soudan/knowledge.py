@@ -17,6 +17,9 @@ import yaml
 HERE = Path(__file__).resolve().parent
 KNOWLEDGE_FILE = HERE / "knowledge.yml"
 ANSWERS_FILE = HERE / "answers.yml"
+# Answers of topics taught by call-center staff (staffops); written by tools,
+# read after answers.yml, whose entries win on a conflict.
+STAFF_ANSWERS_FILE = HERE / "answers_staff.yml"
 
 PLACEHOLDER = re.compile(r"\{([a-z0-9_.]+)\}")
 
@@ -34,10 +37,28 @@ def knowledge() -> dict[str, Any]:
     return data
 
 
-@lru_cache(maxsize=1)
 def answers() -> dict[str, Any]:
+    """answers.yml, then the staff's answers_staff.yml for intents it lacks.
+
+    Read again when either file changes, so that a running action server
+    answers a newly taught topic once its model is live.
+    """
+    return _answers(_mtime(ANSWERS_FILE), _mtime(STAFF_ANSWERS_FILE))
+
+
+def _mtime(path: Path) -> int:
+    return path.stat().st_mtime_ns if path.is_file() else 0
+
+
+@lru_cache(maxsize=1)
+def _answers(_main_mtime: int, staff_mtime: int) -> dict[str, Any]:
     with ANSWERS_FILE.open(encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        merged = yaml.safe_load(fh)
+    if staff_mtime:
+        with STAFF_ANSWERS_FILE.open(encoding="utf-8") as fh:
+            for intent, spec in (yaml.safe_load(fh) or {}).items():
+                merged.setdefault(intent, spec)
+    return merged
 
 
 def lookup(path: str) -> Any:

@@ -1,0 +1,67 @@
+"""Helpers of the staff tools' tests (a copy of the project tree, a worse training set)."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import yaml
+
+from staffops.project import Project
+
+ROOT = Path(__file__).resolve().parents[2]
+# What a copy needs: the Rasa project, soudan's data, the evaluation script.
+COPIED = ["chatbot", "soudan", "scripts", "requirements", "pyproject.toml"]
+IGNORED = shutil.ignore_patterns(".rasa", "__pycache__", "*.pyc", "staff", "results", "*.egg-info")
+# Work-tree files the tools write; they must be the same after the tests.
+GUARDED = [
+    "chatbot/data",
+    "chatbot/domain.yml",
+    "chatbot/staff",
+    "soudan/answers.yml",
+    "soudan/answers_staff.yml",
+    "soudan/knowledge.yml",
+    "models/live.json",
+    "models/candidates",
+]
+# Three intents the worse model hardly knows (two examples each instead of 25+).
+WEAKENED = {"faq_automated_voice": 2, "faq_number_starts_with_9": 2, "damage_done": 2}
+
+
+def copy_project(dest: Path) -> Project:
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in COPIED:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, dest / name, ignore=IGNORED)
+        else:
+            shutil.copy2(source, dest / name)
+    return Project.at(dest)
+
+
+def tree_digest(paths=GUARDED) -> dict[str, str]:
+    found = {}
+    for rel in paths:
+        path = ROOT / rel
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            if file.is_file() and "__pycache__" not in file.parts:
+                found[str(file.relative_to(ROOT))] = hashlib.sha256(file.read_bytes()).hexdigest()
+    return found
+
+
+def fewer_examples(project: Project, intents: dict[str, int]) -> None:
+    """Keep only the first n training examples of each given intent (for a worse model)."""
+    for path in sorted(project.nlu_dir.glob("*.yml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        changed = False
+        for block in data.get("nlu") or []:
+            if block.get("intent") in intents:
+                lines = [x for x in block["examples"].splitlines() if x.startswith("-")]
+                block["examples"] = "\n".join(lines[: intents[block["intent"]]]) + "\n"
+                changed = True
+        if changed:
+            path.write_text(
+                yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8"
+            )
