@@ -17,6 +17,7 @@ RUN pip install "uv==0.13.9" \
 
 COPY pyproject.toml ./
 COPY soudan/ soudan/
+COPY staffops/ staffops/
 RUN uv pip install --system --no-deps .
 
 COPY gateway/app/ gateway/app/

@@ -13,13 +13,14 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from linebot.v3.messaging import AsyncApiClient, AsyncMessagingApi, Configuration
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api.deps import RateLimited
 from app.api.main import api_router
+from app.api.routes.admin import StaffRequired
 from app.api.routes.pages import STATIC
 from app.core.config import Settings, get_settings
 from app.core.security import BodyLimit, SecurityHeaders
@@ -28,6 +29,8 @@ from app.services import replies
 from app.services.line_bot import LineBot
 from app.services.line_ledger import EventLedger
 from app.services.rasa import RasaClient
+from app.services.review import Review
+from app.services.staff import StaffSessions
 from app.services.store import MemoryStore, RedisStore, ResilientStore
 
 log = logging.getLogger("app")
@@ -38,7 +41,7 @@ def _body(reply: ChatReply, **extra: object) -> dict:
 
 
 def line_bot(
-    settings: Settings, rasa: RasaClient, redis_store: RedisStore | None
+    settings: Settings, rasa: RasaClient, redis_store: RedisStore | None, review: Review | None
 ) -> tuple[AsyncApiClient, LineBot]:
     """The LINE bot over the real SDK client (LINE_API_URL: LINE, or a test's fake)."""
     client = AsyncApiClient(
@@ -52,6 +55,7 @@ def line_bot(
         settings.LINE_CHANNEL_SECRET or "",
         forget=rasa.restart,
         concurrency=settings.LINE_CONCURRENCY,
+        review=review,
     )
     return client, bot
 
@@ -96,10 +100,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             http,
             httpx.Timeout(settings.RASA_TIMEOUT, connect=settings.RASA_CONNECT_TIMEOUT),
         )
+        app.state.review = Review(settings, redis_store.redis if redis_store else None)
+        app.state.staff = StaffSessions(settings, redis_store.redis if redis_store else None)
         app.state.line = None
         line_client = recovering = None
         if settings.line_configured:
-            line_client, app.state.line = line_bot(settings, app.state.rasa, redis_store)
+            line_client, app.state.line = line_bot(
+                settings, app.state.rasa, redis_store, app.state.review
+            )
             recovering = asyncio.create_task(recover_line_events(app.state.line, settings))
         try:
             yield
@@ -109,6 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await app.state.line.drain()
                 await line_client.close()
             await http.aclose()
+            await app.state.review.close()
             await app.state.store.close()
 
     app = FastAPI(
@@ -150,6 +159,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse(
             _body(reply), status_code=429, headers={"Retry-After": str(exc.retry_after)}
         )
+
+    @app.exception_handler(StaffRequired)
+    async def staff_required(request: Request, exc: StaffRequired) -> Response:
+        if exc.json:
+            return JSONResponse({"detail": "sign in first"}, status_code=401)
+        return RedirectResponse("/admin/login", status_code=303)
 
     def unavailable_body() -> dict:
         return _body(ChatReply(messages=replies.unavailable(), status="unavailable"))

@@ -62,6 +62,23 @@ class ChatReply(BaseModel):
             "not accepted (empty, too long, not JSON); `rate_limited`: too many messages."
         ),
     )
+    topic: str | None = Field(
+        default=None,
+        description="The topic the assistant answered, when it did: the page then asks "
+        "whether the answer helped (POST /api/feedback).",
+    )
+
+
+class FeedbackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    topic: str = Field(min_length=1, max_length=100, description="`topic` of the answer rated")
+    helpful: bool
+
+
+class FeedbackReply(BaseModel):
+    recorded: bool
+    message: str
 
 
 class HistoryEntry(BaseModel):

@@ -269,3 +269,34 @@ def test_without_javascript_the_page_gives_the_centers_number(browser: Browser, 
         assert re.search(r"ください", notice.inner_text())
     finally:
         context.close()
+
+
+def test_feedback_buttons_under_an_answer_are_sent_once(chat: Watched):
+    page = chat.page
+    send_and_wait(page, "知らない番号から何回も電話がかかってきます")
+    row = bot_messages(page).last.locator(".feedback")
+    expect(row.get_by_role("button")).to_have_text(["役に立った", "役に立たなかった"])
+    with page.expect_response("**/api/feedback") as answer:
+        row.get_by_role("button", name="役に立たなかった").click()
+    assert answer.value.status == 200
+    expect(row).to_have_text(
+        "ご意見ありがとうございました。いただいた内容は、回答の改善に使わせていただきます。"
+    )
+    expect(row.get_by_role("button")).to_have_count(0)
+    assert chat.errors == []
+
+
+def test_the_staff_sign_in_page_renders_under_the_csp(browser: Browser, site: str):
+    context = browser.new_context(locale="ja-JP")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.goto(site + "/admin/inbox")  # redirected to the sign-in page
+    expect(page.get_by_role("heading", name="職員ログイン")).to_be_visible()
+    assert page.url.endswith("/admin/login")
+    page.fill("input[name=name]", "nobody")
+    page.fill("input[name=password]", "not a password")
+    page.get_by_role("button", name="ログイン").click()
+    expect(page.locator(".notice.error")).to_contain_text("名前またはパスワードが違います")
+    assert errors == [] or all("401" in e for e in errors), errors
+    context.close()

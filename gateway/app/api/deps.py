@@ -11,6 +11,7 @@ from fastapi import Depends, HTTPException, Request, Response
 
 from app.core.config import Settings
 from app.services.rasa import RasaClient
+from app.services.review import Review
 from app.services.store import ResilientStore, StoreUnavailable
 
 # secrets.token_urlsafe(32): 43 characters of the URL-safe base64 alphabet.
@@ -33,9 +34,14 @@ def get_rasa(request: Request) -> RasaClient:
     return request.app.state.rasa
 
 
+def get_review(request: Request) -> Review:
+    return request.app.state.review
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[ResilientStore, Depends(get_store)]
 RasaDep = Annotated[RasaClient, Depends(get_rasa)]
+ReviewDep = Annotated[Review, Depends(get_review)]
 
 
 class RateLimited(Exception):

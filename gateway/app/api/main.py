@@ -1,9 +1,11 @@
 from fastapi import APIRouter
 
-from app.api.routes import chat, health, line, pages
+from app.api.routes import admin, chat, feedback, health, line, pages
 
 api_router = APIRouter()
+api_router.include_router(admin.router)
 api_router.include_router(chat.router)
+api_router.include_router(feedback.router)
 api_router.include_router(health.router)
 api_router.include_router(line.router)
 api_router.include_router(pages.router)

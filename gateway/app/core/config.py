@@ -8,10 +8,14 @@ hours) are not settings: they come from soudan/knowledge.yml.
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import AnyHttpUrl, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# The checkout: gateway/app/core/config.py is three folders below it.
+REPO = Path(__file__).resolve().parents[3]
 
 
 def _comma_list(value: Any) -> Any:
@@ -68,10 +72,32 @@ class Settings(BaseSettings):
     # Set true behind HTTPS (the cookie is then only sent over HTTPS).
     COOKIE_SECURE: bool = False
 
+    # Staff tools (/admin). The project tree staffops reads and writes
+    # (chatbot/data, soudan/*.yml, models/); tests point it at a copy.
+    STAFF_PROJECT_ROOT: Path = REPO
+    # Staff accounts (`python -m app.staff_accounts add <name>`), argon2 hashes.
+    STAFF_ACCOUNTS_FILE: Path = REPO / "var" / "staff_accounts.json"
+    # A staff session ends after this many seconds without a request.
+    STAFF_SESSION_TTL: int = Field(default=8 * 3600, ge=60)
+    STAFF_COOKIE_NAME: str = "soudan_staff"
+    # Failed sign-ins allowed per address (and per account name) in the window.
+    STAFF_LOGIN_ATTEMPTS: int = Field(default=5, ge=1)
+    STAFF_LOGIN_WINDOW: int = Field(default=300, ge=1)
+    # Days an inbox item is kept (staffops.inbox).
+    INBOX_TTL_DAYS: float = Field(default=30, gt=0)
+    # Seconds the last user message of a LINE conversation is kept for feedback.
+    FEEDBACK_CONTEXT_TTL: int = Field(default=24 * 3600, ge=60)
+
     @field_validator("RASA_URLS", mode="before")
     @classmethod
     def _split_urls(cls, value: Any) -> Any:
         return _comma_list(value)
+
+    @field_validator("STAFF_PROJECT_ROOT", "STAFF_ACCOUNTS_FILE", mode="after")
+    @classmethod
+    def _from_repo(cls, value: Path) -> Path:
+        # A relative path is relative to the checkout, wherever the app runs from.
+        return value if value.is_absolute() else REPO / value
 
     @property
     def line_configured(self) -> bool:

@@ -76,7 +76,7 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        api = scope["path"].startswith("/api/") or scope["path"].startswith("/health-check")
+        api = scope["path"].startswith(("/api/", "/health-check", "/admin"))
 
         started = False
 

@@ -53,11 +53,12 @@ from linebot.v3.webhooks import (
     UserSource,
 )
 
-from app.models import BotMessage
+from app.models import BotMessage, Button
 from app.services import line_replies, replies
 from app.services.line_ledger import EventLedger, Pending
-from app.services.line_messages import to_line
-from app.services.rasa import RasaClient, RasaUnavailable
+from app.services.line_messages import MAX_POSTBACK_DATA, MAX_QUICK_REPLIES, to_line
+from app.services.rasa import Answer, RasaClient, RasaUnavailable
+from app.services.review import Review, thanks
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,41 @@ LOADING_SECONDS = 20
 # What a follow event says to the assistant: its greeting and menu.
 GREETING = "/greet"
 RETRY_KEY_NAMESPACE = uuid.UUID("6f1c0f5e-3c1b-4d5e-9a3c-1f2e3d4c5b6a")
+# Postback data of the feedback quick replies: `feedback:1:<topic>` (helpful)
+# or `feedback:0:<topic>`; answered by the gateway, never sent to Rasa.
+FEEDBACK_PREFIX = "feedback:"
+FEEDBACK_TITLES = {True: "役に立った", False: "役に立たなかった"}
+
+
+def feedback_buttons(topic: str) -> list[Button]:
+    buttons = []
+    for helpful in (True, False):
+        data = f"{FEEDBACK_PREFIX}{int(helpful)}:{topic}"
+        if len(data) <= MAX_POSTBACK_DATA:
+            buttons.append(Button(title=FEEDBACK_TITLES[helpful], payload=data))
+    return buttons
+
+
+def with_feedback(messages: list[BotMessage], topic: str) -> list[BotMessage]:
+    """The answer with the two feedback quick replies on its last message,
+    when they fit in LINE's 13 quick-reply items (the feedback ones go first)."""
+    payloads = {b.payload for m in messages for b in m.buttons}
+    if not messages or len(payloads) + 2 > MAX_QUICK_REPLIES:
+        return messages
+    last = messages[-1]
+    return [
+        *messages[:-1],
+        BotMessage(text=last.text, buttons=[*last.buttons, *feedback_buttons(topic)]),
+    ]
+
+
+def parse_feedback(data: str) -> tuple[bool, str] | None:
+    if not data.startswith(FEEDBACK_PREFIX):
+        return None
+    flag, _, topic = data[len(FEEDBACK_PREFIX) :].partition(":")
+    if flag not in {"0", "1"} or not topic:
+        return None
+    return flag == "1", topic
 
 
 def conversation_id(secret: str, user_id: str) -> str:
@@ -95,6 +131,7 @@ class LineBot:
         forget: Callable[[str], Any] | None = None,
         concurrency: int = 8,
         clock: Callable[[], float] = time.time,
+        review: Review | None = None,
     ) -> None:
         self.parser = WebhookParser(secret)
         self.api = api
@@ -103,6 +140,7 @@ class LineBot:
         self.secret = secret
         self.forget = forget  # async (conversation id) -> None
         self.clock = clock
+        self.review = review
         self.limit = asyncio.Semaphore(concurrency)
         self.tasks: set[asyncio.Task] = set()
 
@@ -177,6 +215,15 @@ class LineBot:
             return
         if isinstance(event, FollowEvent):
             text = GREETING
+        elif isinstance(event, PostbackEvent) and parse_feedback(event.postback.data or ""):
+            if pending.answer is None:
+                helpful, topic = parse_feedback(event.postback.data)  # type: ignore[misc]
+                cid = conversation_id(self.secret, source.user_id)
+                thanks = await self._feedback(cid, topic, helpful)
+                pending.answer = [m.to_dict() for m in to_line(thanks)]
+                await self.ledger.save(event_id, pending)
+            await self._deliver(event, event_id, pending)
+            return
         elif isinstance(event, PostbackEvent):
             text = event.postback.data
         elif isinstance(event, MessageEvent) and isinstance(event.message, TextMessageContent):
@@ -195,10 +242,59 @@ class LineBot:
 
     async def _ask(self, cid: str, text: str) -> list[BotMessage]:
         try:
-            return await self.rasa.send(cid, text) or replies.unreadable()
+            answer = await self.rasa.ask(cid, text)
         except RasaUnavailable as exc:
             log.warning("Rasa could not answer a LINE message: %s", exc)
             return replies.unavailable()
+        if not answer.messages:
+            return replies.unreadable()
+        return await self._review(cid, text, answer)
+
+    async def _review(self, cid: str, text: str, answer: Answer) -> list[BotMessage]:
+        """Inbox item when the answer is flagged; feedback quick replies when it has a topic."""
+        meta = answer.meta
+        if self.review is None or meta is None:
+            return answer.messages
+        try:
+            if meta.review:
+                await self.review.add_item(
+                    text=text,
+                    channel="line",
+                    reason=meta.review,
+                    intents=meta.intents,
+                    bot_reply=answer.text,
+                )
+            if meta.topic:
+                context = {
+                    "topic": meta.topic,
+                    "intents": meta.intents,
+                    # A button's payload is not what the person wrote.
+                    "text": "" if text.startswith("/") else text,
+                    "reply": answer.text,
+                }
+                await self.review.remember_answer(cid, context)
+                return with_feedback(answer.messages, meta.topic)
+        except Exception:  # review never breaks a reply
+            log.exception("LINE review bookkeeping failed")
+        return answer.messages
+
+    async def _feedback(self, cid: str, topic: str, helpful: bool) -> list[BotMessage]:
+        if self.review is not None:
+            try:
+                context = await self.review.take_answer(cid, topic)
+                if context is not None:
+                    await self.review.count_feedback(topic, helpful)
+                    if not helpful and context.get("text"):
+                        await self.review.add_item(
+                            text=context["text"],
+                            channel="line",
+                            reason="feedback_negative",
+                            intents=context.get("intents"),
+                            bot_reply=context.get("reply", ""),
+                        )
+            except Exception:
+                log.exception("LINE feedback could not be recorded")
+        return [BotMessage(text=thanks(helpful))]
 
     async def _loading(self, user_id: str) -> None:
         try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -35,6 +36,54 @@ def route(urls: list[str], conversation_id: str) -> list[str]:
     digest = hashlib.sha256(conversation_id.encode()).digest()
     start = int.from_bytes(digest[:8], "big") % len(urls)
     return urls[start:] + urls[:start]
+
+
+@dataclass(frozen=True)
+class Meta:
+    """What the assistant says about its answer (the `custom.meta` item): the
+    topic answered, the top intents, and why staff should look at it."""
+
+    topic: str | None = None
+    intents: list[dict[str, Any]] = field(default_factory=list)
+    review: str | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    messages: list[BotMessage]
+    meta: Meta | None = None
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(m.text for m in self.messages if m.text)
+
+
+def to_meta(item: Any) -> Meta | None:
+    custom = item.get("custom") if isinstance(item, dict) else None
+    meta = custom.get("meta") if isinstance(custom, dict) else None
+    if not isinstance(meta, dict):
+        return None
+    topic = meta.get("topic") if isinstance(meta.get("topic"), str) else None
+    review = meta.get("review") if isinstance(meta.get("review"), str) else None
+    intents = []
+    for entry in meta.get("intents") or []:
+        if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+            try:
+                confidence = float(entry.get("confidence") or 0)
+            except (TypeError, ValueError):
+                confidence = 0.0
+            intents.append({"name": entry["name"], "confidence": confidence})
+    return Meta(topic or None, intents, review or None)
+
+
+def to_answer(payload: Any) -> Answer:
+    """Rasa's REST answer: the messages, and the last `meta` item if any."""
+    if not isinstance(payload, list):
+        raise RasaUnavailable(f"unexpected answer from Rasa: {type(payload).__name__}")
+    meta = None
+    for item in payload:
+        meta = to_meta(item) or meta
+    return Answer(to_messages(payload), meta)
 
 
 def to_messages(payload: Any) -> list[BotMessage]:
@@ -63,6 +112,10 @@ class RasaClient:
         self.timeout = timeout
 
     async def send(self, conversation_id: str, text: str) -> list[BotMessage]:
+        return (await self.ask(conversation_id, text)).messages
+
+    async def ask(self, conversation_id: str, text: str) -> Answer:
+        """The answer with its meta (see `send` for the messages alone)."""
         body = {"sender": conversation_id, "message": text}
         for url in route(self.urls, conversation_id):
             try:
@@ -80,7 +133,7 @@ class RasaClient:
             if resp.status_code != 200:
                 raise RasaUnavailable(f"Rasa at {url} answered {resp.status_code}")
             try:
-                return to_messages(resp.json())
+                return to_answer(resp.json())
             except ValueError as exc:
                 raise RasaUnavailable(f"Rasa at {url} sent no JSON") from exc
         raise RasaUnavailable("no Rasa server accepted the connection")

@@ -116,8 +116,47 @@
       const contact = document.getElementById("center-contact");
       addMessage("bot", `通信できませんでした。時間をおいてもう一度お試しください。\n${contact ? contact.textContent.replace(/\s+/g, " ").trim() : ""}`, []);
     }
-    for (const m of messages) addMessage("bot", m.text || "", m.buttons || []);
+    let last = null;
+    for (const m of messages) last = addMessage("bot", m.text || "", m.buttons || []);
+    if (last && reply && typeof reply.topic === "string" && reply.topic) addFeedback(last, reply.topic);
     input.focus();
+  }
+
+  // 「役に立った」「役に立たなかった」 under an answer with a topic; once per answer.
+  function addFeedback(item, topic) {
+    const row = document.createElement("div");
+    row.className = "feedback";
+    const options = [["役に立った", true], ["役に立たなかった", false]];
+    for (const [title, helpful] of options) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "feedback-button";
+      button.textContent = title;
+      button.addEventListener("click", () => sendFeedback(row, topic, helpful));
+      row.append(button);
+    }
+    item.append(row);
+  }
+
+  async function sendFeedback(row, topic, helpful) {
+    for (const b of row.querySelectorAll("button")) b.disabled = true;
+    let text = "ご意見ありがとうございました。";
+    try {
+      const resp = await fetch("/api/feedback", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        credentials: "same-origin",
+        body: JSON.stringify({ topic, helpful }),
+      });
+      const body = await resp.json();
+      if (resp.ok && typeof body.message === "string") text = body.message;
+    } catch (err) {
+      // The thanks is shown anyway: nothing for the person to do.
+    }
+    const thanks = document.createElement("p");
+    thanks.className = "feedback-thanks";
+    thanks.textContent = text;
+    row.replaceChildren(thanks);
   }
 
   function submitInput() {

@@ -6,10 +6,17 @@ import logging
 
 from fastapi import APIRouter, BackgroundTasks, Response
 
-from app.api.deps import ChatConversation, KnownConversationId, RasaDep, SettingsDep, StoreDep
+from app.api.deps import (
+    ChatConversation,
+    KnownConversationId,
+    RasaDep,
+    ReviewDep,
+    SettingsDep,
+    StoreDep,
+)
 from app.models import ChatReply, ChatRequest, History, HistoryEntry, Info
 from app.services import replies
-from app.services.rasa import RasaUnavailable
+from app.services.rasa import Answer, RasaUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +48,7 @@ async def chat(
     settings: SettingsDep,
     rasa: RasaDep,
     store: StoreDep,
+    review: ReviewDep,
 ) -> ChatReply:
     """Send a message to the assistant and get its replies.
 
@@ -56,10 +64,11 @@ async def chat(
         response.status_code = 422
         return ChatReply(messages=replies.too_long(settings.MAX_MESSAGE_LENGTH), status="refused")
     try:
-        messages = await rasa.send(conversation.id, text)
+        answer = await rasa.ask(conversation.id, text)
     except RasaUnavailable as exc:
         log.warning("no answer from Rasa: %s", exc)
-        messages = []
+        answer = Answer([])
+    messages = answer.messages
     # The action server down shows as an empty answer: every message gets one.
     reply = (
         ChatReply(messages=messages)
@@ -71,6 +80,20 @@ async def chat(
         entries += [{"role": "bot", **m.model_dump()} for m in reply.messages]
         # Written once the reply is sent: the person does not wait for it.
         background.add_task(store.append_history, conversation.id, entries)
+    meta = answer.meta
+    if meta is not None and meta.review and messages:
+        background.add_task(
+            review.add_item,
+            text=text,
+            channel="web",
+            reason=meta.review,
+            intents=meta.intents,
+            bot_reply=answer.text,
+        )
+    if meta is not None and meta.topic and messages and conversation.persistent:
+        context = {"topic": meta.topic, "intents": meta.intents}
+        await review.remember_answer(conversation.id, context)
+        reply.topic = meta.topic
     return reply
 
 

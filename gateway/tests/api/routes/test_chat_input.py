@@ -220,7 +220,10 @@ async def test_the_chat_api_is_described_in_the_openapi_schema(gateway):
         assert ref.endswith("/ChatReply"), status
     components = schema["components"]["schemas"]
     assert set(components["ChatRequest"]["properties"]) == {"message", "label"}
-    assert set(components["ChatReply"]["properties"]) == {"messages", "status"}
+    assert set(components["ChatReply"]["properties"]) == {"messages", "status", "topic"}
+    assert set(components["FeedbackRequest"]["properties"]) == {"topic", "helpful"}
+    assert "/api/feedback" in schema["paths"]
+    assert not any(path.startswith("/admin") for path in schema["paths"])
     assert set(components["BotMessage"]["properties"]) == {"text", "buttons"}
     history = schema["paths"]["/api/history"]["get"]["responses"]["200"]
     assert history["content"]["application/json"]["schema"]["$ref"].endswith("/History")

@@ -339,3 +339,91 @@ async def test_a_body_that_is_not_a_webhook_is_refused(gateway, fake_line):
             )
             assert resp.status_code == 400, body
     assert fake_line.calls == []
+
+
+# --- staff review: inbox and feedback --------------------------------------------------
+
+
+def postback_event(data: str, user: str) -> dict:
+    return event("postback", user=user, postback={"data": data})
+
+
+@pytest.mark.rasa
+async def test_a_fallback_from_line_goes_masked_into_the_staff_inbox(line_gateway, fake_line):
+    text = "田中さん ぷぉぱ 09012345678 tanaka.taro@example.com ぬゅぬゅ"
+    async with line_gateway() as client:
+        await post(client, [text_event(text)])
+        await bot_of(client).drain()
+        items = [i for i in await client.app.state.review.items() if "ぷぉぱ" in i["text"]]
+    [reply] = fake_line.replies
+    assert texts(reply)
+    [item] = [i for i in items if i["channel"] == "line"]
+    assert item["reason"] in {"fallback", "low_confidence", "two_misses"}
+    for secret in ("田中", "09012345678", "1234", "tanaka.taro", "example.com"):
+        assert secret not in item["text"]
+    assert item["bot_reply"] and item["intents"]
+
+
+@pytest.mark.rasa
+async def test_line_feedback_quick_replies_are_answered_by_the_gateway(
+    line_gateway, fake_line, stack
+):
+    user = user_id()
+    async with line_gateway() as client:
+        review = client.app.state.review
+        await post(
+            client, [text_event("田中さんの 080-9876-5432 から何回も電話がかかってきます", user)]
+        )
+        await bot_of(client).drain()
+        [answer] = fake_line.replies
+        actions = quick_actions(answer)
+        assert len(actions) <= 13
+        feedback = [a for a in actions if a.get("data", "").startswith("feedback:")]
+        assert [a["label"] for a in feedback] == ["役に立った", "役に立たなかった"]
+        negative = feedback[1]["data"]
+        assert negative.startswith("feedback:0:")
+        topic = negative.split(":", 2)[2]
+        before = (await review.feedback_counts()).get(topic, {}).get("not_helpful", 0)
+
+        await post(client, [postback_event(negative, user)])
+        await bot_of(client).drain()
+        thanks = fake_line.replies[-1]
+        assert texts(thanks) == [
+            "ご意見ありがとうございました。いただいた内容は、回答の改善に使わせていただきます。"
+        ]
+        assert (await review.feedback_counts())[topic]["not_helpful"] == before + 1
+        items = [
+            i
+            for i in await review.items()
+            if i["reason"] == "feedback_negative" and i["channel"] == "line"
+        ]
+        assert any("何回も電話" in i["text"] and "9876" not in i["text"] for i in items)
+        # once per answer: the same postback again is thanked but not counted
+        await post(client, [postback_event(negative, user)])
+        await bot_of(client).drain()
+        assert (await review.feedback_counts())[topic]["not_helpful"] == before + 1
+    # the feedback never reached the assistant
+    cid = conversation_id(SECRET, user)
+    events = (await tracker(stack, cid))["events"]
+    assert not any((e.get("text") or "").startswith("feedback:") for e in events)
+
+
+def test_feedback_quick_replies_go_first_when_13_would_be_too_many():
+    from app.models import BotMessage, Button
+    from app.services.line_bot import parse_feedback, with_feedback
+    from app.services.line_messages import to_line
+
+    few = [
+        BotMessage(text="a", buttons=[Button(title=f"b{i}", payload=f"/p{i}") for i in range(3)])
+    ]
+    [line] = to_line(with_feedback(few, "faq_unknown_number"))
+    datas = [i.action.data for i in line.quick_reply.items]
+    assert datas[-2:] == ["feedback:1:faq_unknown_number", "feedback:0:faq_unknown_number"]
+    many = [
+        BotMessage(text="a", buttons=[Button(title=f"b{i}", payload=f"/p{i}") for i in range(12)])
+    ]
+    [line] = to_line(with_feedback(many, "faq_unknown_number"))
+    assert len(line.quick_reply.items) == 12
+    assert not any(i.action.data.startswith("feedback:") for i in line.quick_reply.items)
+    assert parse_feedback("feedback:0:faq_x") == (False, "faq_x")
+    assert parse_feedback("feedback:2:faq_x") is None and parse_feedback("/greet") is None

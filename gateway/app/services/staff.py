@@ -1,0 +1,191 @@
+"""Staff accounts and sessions of the admin pages (/admin).
+
+Accounts: a JSON file (STAFF_ACCOUNTS_FILE, default var/staff_accounts.json,
+not in git) `{"accounts": {"<name>": {"hash": "$argon2id$...", "created": ...}}}`,
+written by `python -m app.staff_accounts` (argon2-cffi, argon2id).
+
+Sessions: a random token in an HttpOnly, SameSite=Strict cookie; in Redis
+(`<prefix>staff:session:<sha256 of the token>` → {"name", "csrf"}, expiring
+STAFF_SESSION_TTL seconds after the last request), or in this process's
+memory without Redis. Each session has its CSRF token, required in every
+POST (the hidden form field `csrf`, or the `X-CSRF-Token` header).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import re
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+import redis.asyncio as aioredis
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from redis.exceptions import RedisError
+
+from app.core.config import Settings
+
+log = logging.getLogger(__name__)
+
+NAME = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
+MIN_PASSWORD = 10
+REDIS_FAILURES = (RedisError, OSError, TimeoutError)
+hasher = PasswordHasher()
+# Verified against when the name is unknown, so both cases take as long.
+_DUMMY_HASH = hasher.hash(secrets.token_urlsafe(16))
+
+
+class AccountError(ValueError):
+    pass
+
+
+def _read(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {"accounts": {}}
+    data = json.loads(path.read_text(encoding="utf-8") or "{}")
+    data.setdefault("accounts", {})
+    return data
+
+
+def _write(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump(data, out, ensure_ascii=False, indent=1)
+    os.replace(tmp, path)
+
+
+def add_account(path: Path, name: str, password: str, *, replace: bool = False) -> None:
+    if not NAME.fullmatch(name):
+        raise AccountError("name: 1 to 40 letters, digits, '.', '_' or '-'")
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"the password needs at least {MIN_PASSWORD} characters")
+    data = _read(path)
+    if name in data["accounts"] and not replace:
+        raise AccountError(f"{name} exists (use `passwd` to change the password)")
+    data["accounts"][name] = {
+        "hash": hasher.hash(password),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    _write(path, data)
+
+
+def remove_account(path: Path, name: str) -> None:
+    data = _read(path)
+    if data["accounts"].pop(name, None) is None:
+        raise AccountError(f"no account {name}")
+    _write(path, data)
+
+
+def account_names(path: Path) -> list[str]:
+    return sorted(_read(path)["accounts"])
+
+
+def verify(path: Path, name: str, password: str) -> bool:
+    """Whether the password is the account's (as long for an unknown name)."""
+    try:
+        account = _read(path)["accounts"].get(name)
+    except (OSError, ValueError):
+        log.exception("staff accounts file %s is unreadable", path)
+        account = None
+    stored = account.get("hash") if isinstance(account, dict) else None
+    try:
+        hasher.verify(stored or _DUMMY_HASH, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+    return stored is not None
+
+
+class StaffSessions:
+    def __init__(self, settings: Settings, redis_async: aioredis.Redis | None) -> None:
+        self.redis = redis_async
+        self.prefix = settings.REDIS_KEY_PREFIX
+        self.ttl = settings.STAFF_SESSION_TTL
+        self.memory: dict[str, tuple[float, dict[str, str]]] = {}
+        self.fails: dict[str, int] = {}
+
+    def _key(self, token: str) -> str:
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        return f"{self.prefix}staff:session:{digest}"
+
+    async def create(self, name: str) -> tuple[str, dict[str, str]]:
+        token = secrets.token_urlsafe(32)
+        session = {"name": name, "csrf": secrets.token_urlsafe(32)}
+        await self._put(token, session)
+        return token, session
+
+    async def _put(self, token: str, session: dict[str, str]) -> None:
+        if self.redis is not None:
+            try:
+                await self.redis.set(self._key(token), json.dumps(session), ex=self.ttl)
+                return
+            except REDIS_FAILURES as exc:
+                log.warning("staff session in Redis failed (%s): kept in memory", exc)
+        self.memory[self._key(token)] = (time.monotonic() + self.ttl, session)
+
+    async def get(self, token: str | None) -> dict[str, str] | None:
+        """The session of a cookie's token, its expiry pushed back; None if unknown."""
+        if not token or len(token) > 100:
+            return None
+        key = self._key(token)
+        found = self.memory.get(key)
+        if found is not None:
+            if found[0] < time.monotonic():
+                self.memory.pop(key, None)
+                return None
+            self.memory[key] = (time.monotonic() + self.ttl, found[1])
+            return found[1]
+        if self.redis is None:
+            return None
+        try:
+            raw = await self.redis.getex(key, ex=self.ttl)
+        except REDIS_FAILURES as exc:
+            log.warning("staff session lookup in Redis failed (%s)", exc)
+            return None
+        return json.loads(raw) if raw else None
+
+    # --- failed sign-ins (only failures count) ---
+
+    def _fail_key(self, who: str, window: int) -> str:
+        digest = hashlib.sha256(who.encode()).hexdigest()[:32]
+        return f"{self.prefix}staff:fail:{digest}:{int(time.time() // window)}"
+
+    async def failures(self, who: str, window: int) -> int:
+        key = self._fail_key(who, window)
+        if self.redis is not None:
+            try:
+                return int(await self.redis.get(key) or 0)
+            except REDIS_FAILURES:
+                pass
+        return self.fails.get(key, 0)
+
+    async def failed(self, who: str, window: int) -> None:
+        key = self._fail_key(who, window)
+        if self.redis is not None:
+            try:
+                async with self.redis.pipeline(transaction=True) as pipe:
+                    pipe.incr(key)
+                    pipe.expire(key, window + 1)
+                    await pipe.execute()
+                return
+            except REDIS_FAILURES:
+                pass
+        if len(self.fails) > 10_000:
+            self.fails.clear()
+        self.fails[key] = self.fails.get(key, 0) + 1
+
+    async def end(self, token: str | None) -> None:
+        if not token:
+            return
+        key = self._key(token)
+        self.memory.pop(key, None)
+        if self.redis is not None:
+            with contextlib.suppress(*REDIS_FAILURES):
+                await self.redis.delete(key)
