@@ -14,6 +14,13 @@ cd "$(dirname "$0")/.."
 : "${GATEWAY_VENV:=.venv/gateway}"
 RASA_VENV=$(cd "$RASA_VENV" && pwd)
 MODEL=$(cd "$(dirname "$MODEL")" && pwd)/$(basename "$MODEL")
+# A model that staff promoted (staffops: models/live.json) stays live across
+# restarts; a candidate they did not promote never goes live by a restart.
+LIVE=$(python3 -c 'import json,sys,os; p=json.load(open(sys.argv[1])).get("live") or ""; print(p if os.path.isfile(p) else "")' models/live.json 2>/dev/null || true)
+if [ -n "$LIVE" ]; then
+  echo "== the live model (models/live.json): $LIVE"
+  MODEL=$LIVE
+fi
 RASA_PORT=${RASA_PORT:-5005}
 ACTIONS_PORT=${ACTIONS_PORT:-5055}
 GATEWAY_PORT=${GATEWAY_PORT:-8000}

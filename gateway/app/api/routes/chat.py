@@ -91,8 +91,10 @@ async def chat(
             bot_reply=answer.text,
         )
     if meta is not None and meta.topic and messages and conversation.persistent:
+        # Off the answer's path, like the history: nobody presses a
+        # feedback button before the answer is on the screen.
         context = {"topic": meta.topic, "intents": meta.intents}
-        await review.remember_answer(conversation.id, context)
+        background.add_task(review.remember_answer, conversation.id, context)
         reply.topic = meta.topic
     return reply
 
