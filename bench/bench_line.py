@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 import httpx
+import redis
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "gateway"))
@@ -84,6 +85,16 @@ async def burst(url: str, events: list[dict]) -> tuple[dict[str, float], list[fl
     return sent, acks
 
 
+def forget_keys(prefix: str) -> None:
+    """Delete what this run left in Redis (only keys under its own prefix)."""
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        for key in client.scan_iter(match=f"{prefix}*", count=500):
+            client.delete(key)
+    finally:
+        client.close()
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100)
@@ -122,6 +133,7 @@ async def main() -> None:
     finally:
         stop(gateway)
         stack.close()
+        forget_keys(prefix)
 
     print(f"\nLINE webhook, burst of {len(events)} events, {args.rasa} Rasa process(es)")
     print(f"  answered by reply: {len(delays)} / {len(events)} in {total:.1f} s")
