@@ -10,7 +10,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import httpx
+import aiohttp
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -28,7 +28,7 @@ from app.models import ChatReply
 from app.services import replies
 from app.services.line_bot import LineBot
 from app.services.line_ledger import EventLedger
-from app.services.rasa import RasaClient
+from app.services.rasa import RasaClient, client_timeout
 from app.services.review import Review
 from app.services.staff import StaffSessions
 from app.services.store import MemoryStore, RedisStore, ResilientStore
@@ -76,9 +76,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        http = httpx.AsyncClient(
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
-            timeout=httpx.Timeout(settings.RASA_TIMEOUT, connect=settings.RASA_CONNECT_TIMEOUT),
+        # Idle connections are dropped after 15 s, well before Rasa's
+        # keep-alive of 120 s closes them from its side.
+        http = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=200, keepalive_timeout=15),
+            timeout=client_timeout(settings.RASA_TIMEOUT, settings.RASA_CONNECT_TIMEOUT),
         )
         redis_store = (
             RedisStore(
@@ -98,7 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.rasa = RasaClient(
             settings.rasa_urls,
             http,
-            httpx.Timeout(settings.RASA_TIMEOUT, connect=settings.RASA_CONNECT_TIMEOUT),
+            client_timeout(settings.RASA_TIMEOUT, settings.RASA_CONNECT_TIMEOUT),
         )
         app.state.review = Review(settings, redis_store.redis if redis_store else None)
         app.state.staff = StaffSessions(settings, redis_store.redis if redis_store else None)
@@ -116,7 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 recovering.cancel()
                 await app.state.line.drain()
                 await line_client.close()
-            await http.aclose()
+            await http.close()
             await app.state.review.close()
             await app.state.store.close()
 

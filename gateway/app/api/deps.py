@@ -22,22 +22,24 @@ def new_conversation_id() -> str:
     return secrets.token_urlsafe(32)
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_store(request: Request) -> ResilientStore:
+async def get_store(request: Request) -> ResilientStore:
     return request.app.state.store
 
 
-def get_rasa(request: Request) -> RasaClient:
+async def get_rasa(request: Request) -> RasaClient:
     return request.app.state.rasa
 
 
-def get_review(request: Request) -> Review:
+async def get_review(request: Request) -> Review:
     return request.app.state.review
 
 
+# The dependencies are `async def` even where they do not await: FastAPI runs a
+# plain `def` dependency in its thread pool, a thread hop on every request.
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[ResilientStore, Depends(get_store)]
 RasaDep = Annotated[RasaClient, Depends(get_rasa)]
@@ -56,7 +58,7 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def require_json(request: Request) -> None:
+async def require_json(request: Request) -> None:
     """Only application/json bodies: also what keeps other sites' forms out."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype != "application/json" and not ctype.endswith("+json"):
@@ -111,32 +113,23 @@ async def chat_conversation(
     """
     raw = request.cookies.get(settings.COOKIE_NAME, "")
     candidate = raw if CONVERSATION_ID.fullmatch(raw) else None
+    new_id = new_conversation_id()
     admission = await store.admit(
         client_address(request),
         candidate,
+        new_id,
         settings.RATE_LIMIT_PER_CLIENT,
         settings.RATE_LIMIT_PER_CONVERSATION,
         settings.RATE_LIMIT_WINDOW,
     )
     if not admission.client.allowed:
         raise RateLimited(admission.client.retry_after)
-    limit = admission.conversation
-    if admission.exists is not False and limit is not None and not limit.allowed:
-        raise RateLimited(limit.retry_after)
-    if candidate is not None and admission.exists is None:
+    if admission.allowance is not None and not admission.allowance.allowed:
+        raise RateLimited(admission.allowance.retry_after)
+    if candidate is not None and admission.existed is None:
         # Redis cannot tell: keep the cookie for when it is back.
-        return Conversation(new_conversation_id(), persistent=False)
-    if candidate is not None and admission.exists:
-        conversation = Conversation(candidate)
-    else:
-        conversation = Conversation(new_conversation_id())
-        await store.create_conversation(conversation.id)
-        # Its first message counts too (later ones are counted by `admit`).
-        await store.hit(
-            f"conversation:{conversation.id}",
-            settings.RATE_LIMIT_PER_CONVERSATION,
-            settings.RATE_LIMIT_WINDOW,
-        )
+        return Conversation(new_id, persistent=False)
+    conversation = Conversation(admission.conversation or new_id)
     _set_cookie(response, settings, conversation.id)
     return conversation
 

@@ -143,6 +143,7 @@ class LineBot:
         self.review = review
         self.limit = asyncio.Semaphore(concurrency)
         self.tasks: set[asyncio.Task] = set()
+        self.in_hand: set[str] = set()  # event ids with a task in this process
 
     # --- intake ---------------------------------------------------------
 
@@ -165,7 +166,13 @@ class LineBot:
     def _spawn(self, event_id: str, pending: Pending) -> None:
         task = asyncio.create_task(self.process(event_id, pending))
         self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        self.in_hand.add(event_id)
+
+        def finished(task: asyncio.Task) -> None:
+            self.tasks.discard(task)
+            self.in_hand.discard(event_id)
+
+        task.add_done_callback(finished)
 
     async def drain(self) -> None:
         """Wait for every event in hand (tests, shutdown)."""
@@ -173,16 +180,18 @@ class LineBot:
             await asyncio.gather(*list(self.tasks), return_exceptions=True)
 
     async def recover(self) -> int:
-        """Answer, by push, the events left pending by a task that died."""
-        stale = [
-            (event_id, pending)
-            for event_id, pending in (await self.ledger.pending()).items()
-            if self.clock() - pending.received_at > STALE_SECONDS
-        ]
-        for event_id, pending in stale:
+        """Answer, by push, the events left pending by a task that died;
+        returns how many this call took up (each event by one caller only)."""
+        taken = 0
+        for event_id, pending in (await self.ledger.pending()).items():
+            if self.clock() - pending.received_at <= STALE_SECONDS or event_id in self.in_hand:
+                continue
+            if not await self.ledger.lease(event_id, STALE_SECONDS):
+                continue  # another process or round has it
             log.warning("LINE event %s was left pending: answering it now", event_id)
             self._spawn(event_id, pending)
-        return len(stale)
+            taken += 1
+        return taken
 
     # --- one event ------------------------------------------------------
 

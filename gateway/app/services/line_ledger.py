@@ -47,6 +47,7 @@ class Pending:
 class _Memory:
     seen: dict[str, float] = field(default_factory=dict)  # event id -> expiry
     pending: dict[str, str] = field(default_factory=dict)
+    leases: dict[str, float] = field(default_factory=dict)  # event id -> expiry
 
 
 class EventLedger:
@@ -54,6 +55,7 @@ class EventLedger:
         self.redis = redis
         self.seen_prefix = f"{prefix}line:seen:"
         self.pending_key = f"{prefix}line:pending"
+        self.lease_prefix = f"{prefix}line:lease:"
         self.memory = _Memory()
 
     async def claim(self, event_id: str, pending: Pending) -> bool:
@@ -75,6 +77,24 @@ class EventLedger:
             return False
         self.memory.seen[event_id] = now + SEEN_SECONDS
         self.memory.pending[event_id] = pending.dump()
+        return True
+
+    async def lease(self, event_id: str, seconds: int) -> bool:
+        """True for the one caller that may take up a left-pending event now:
+        of several gateway processes, or recovery rounds, only one answers it.
+        The lease expires, so an event whose taker died is taken up again."""
+        if self.redis is not None:
+            try:
+                return bool(
+                    await self.redis.set(self.lease_prefix + event_id, "1", nx=True, ex=seconds)
+                )
+            except RedisError as exc:
+                log.warning("Redis failed (%s): LINE recovery leased in memory", exc)
+        now = time.time()
+        self.memory.leases = {k: v for k, v in self.memory.leases.items() if v > now}
+        if event_id in self.memory.leases:
+            return False
+        self.memory.leases[event_id] = now + seconds
         return True
 
     async def save(self, event_id: str, pending: Pending) -> None:

@@ -14,7 +14,7 @@ import json
 import logging
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import redis.asyncio as aioredis
@@ -39,13 +39,18 @@ class Allowance:
 
 @dataclass(frozen=True)
 class Admission:
-    """What one message needs to know before it goes on, in one round trip."""
+    """What one message needs to know before it goes on, in one round trip:
+    the address's allowance and, if that allows it, the conversation."""
 
     client: Allowance
-    # Whether the cookie's conversation exists; None when there is no cookie
-    # id to check, or (ResilientStore) when the store could not tell.
-    exists: bool | None
-    conversation: Allowance | None
+    # The conversation the message belongs to: the cookie's when it exists,
+    # else the new one, now created. None when the address was refused.
+    conversation: str | None = None
+    # Whether the cookie's conversation existed; None when there was no
+    # cookie, or (ResilientStore) when the store could not tell.
+    existed: bool | None = None
+    # The conversation's own allowance (None when the address was refused).
+    allowance: Allowance | None = None
 
 
 def _window(window: int, now: float) -> tuple[int, int]:
@@ -60,7 +65,13 @@ class StateStore(Protocol):
     async def history(self, cid: str) -> list[Entry]: ...
     async def hit(self, bucket: str, limit: int, window: int) -> Allowance: ...
     async def admit(
-        self, client: str, cid: str | None, client_limit: int, conversation_limit: int, window: int
+        self,
+        client: str,
+        cid: str | None,
+        new_cid: str,
+        client_limit: int,
+        conversation_limit: int,
+        window: int,
     ) -> Admission: ...
     async def ping(self) -> bool: ...
     async def close(self) -> None: ...
@@ -116,20 +127,60 @@ class MemoryStore:
         return Allowance(count <= limit, retry_after)
 
     async def admit(
-        self, client: str, cid: str | None, client_limit: int, conversation_limit: int, window: int
+        self,
+        client: str,
+        cid: str | None,
+        new_cid: str,
+        client_limit: int,
+        conversation_limit: int,
+        window: int,
     ) -> Admission:
+        """Count the address; if it is allowed, take the cookie's conversation
+        when it exists, else create `new_cid`; count that conversation."""
         client_allowance = await self.hit(f"client:{client}", client_limit, window)
-        if cid is None:
-            return Admission(client_allowance, None, None)
-        exists = await self.conversation_exists(cid)
-        conversation = await self.hit(f"conversation:{cid}", conversation_limit, window)
-        return Admission(client_allowance, exists, conversation)
+        if not client_allowance.allowed:
+            return Admission(client_allowance)
+        existed = None if cid is None else await self.conversation_exists(cid)
+        conversation = cid if existed else new_cid
+        if not existed:
+            await self.create_conversation(conversation)
+        allowance = await self.hit(f"conversation:{conversation}", conversation_limit, window)
+        return Admission(client_allowance, conversation, existed, allowance)
 
     async def ping(self) -> bool:
         return True
 
     async def close(self) -> None:
         return None
+
+
+# KEYS: the address's counter; the cookie's conversation and its counter;
+# the new conversation and its counter. ARGV: the counters' expiry, the
+# conversations' expiry, now, the address's limit. Returns {address's count,
+# whether the cookie's conversation existed, the used conversation's count}.
+ADMIT = """
+local hits = redis.call('INCR', KEYS[1])
+if hits == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+if hits > tonumber(ARGV[4]) then return {hits, 0, 0} end
+local existed = redis.call('EXISTS', KEYS[2])
+local counter = KEYS[3]
+if existed == 0 then
+  redis.call('SET', KEYS[4], ARGV[3], 'EX', ARGV[2])
+  counter = KEYS[5]
+end
+local count = redis.call('INCR', counter)
+if count == 1 then redis.call('EXPIRE', counter, ARGV[1]) end
+return {hits, existed, count}
+"""
+
+# KEYS: the history, the conversation. ARGV: the most entries kept, the
+# expiry, now, then the entries (JSON). The conversation lives on with it.
+APPEND = """
+redis.call('RPUSH', KEYS[1], unpack(ARGV, 4))
+redis.call('LTRIM', KEYS[1], -tonumber(ARGV[1]), -1)
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[2])
+"""
 
 
 class RedisStore:
@@ -150,6 +201,9 @@ class RedisStore:
             decode_responses=True,
             health_check_interval=30,
         )
+        # One command per call (EVALSHA): less work here than a pipeline.
+        self._admit = self.redis.register_script(ADMIT)
+        self._append = self.redis.register_script(APPEND)
 
     def _key(self, kind: str, name: str) -> str:
         return f"{self.prefix}{kind}:{name}"
@@ -161,13 +215,17 @@ class RedisStore:
         await self.redis.set(self._key("conv", cid), int(time.time()), ex=self.ttl)
 
     async def append_history(self, cid: str, entries: list[Entry]) -> None:
-        key = self._key("hist", cid)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.rpush(key, *(json.dumps(e, ensure_ascii=False) for e in entries))
-            pipe.ltrim(key, -self.history_max, -1)
-            pipe.expire(key, self.ttl)
-            pipe.set(self._key("conv", cid), int(time.time()), ex=self.ttl)
-            await pipe.execute()
+        if not entries:
+            return
+        await self._append(
+            keys=[self._key("hist", cid), self._key("conv", cid)],
+            args=[
+                self.history_max,
+                self.ttl,
+                int(time.time()),
+                *(json.dumps(e, ensure_ascii=False) for e in entries),
+            ],
+        )
 
     async def history(self, cid: str) -> list[Entry]:
         raw = await self.redis.lrange(self._key("hist", cid), 0, -1)
@@ -183,27 +241,37 @@ class RedisStore:
         return Allowance(int(count) <= limit, retry_after)
 
     async def admit(
-        self, client: str, cid: str | None, client_limit: int, conversation_limit: int, window: int
+        self,
+        client: str,
+        cid: str | None,
+        new_cid: str,
+        client_limit: int,
+        conversation_limit: int,
+        window: int,
     ) -> Admission:
-        """Both rate-limit counters and the conversation's existence, one round trip."""
+        """As MemoryStore.admit, in one round trip (a Lua script, so the
+        check and the creation happen together)."""
         index, retry_after = _window(window, time.time())
-        client_key = self._key("rl", f"client:{client}:{index}")
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.incr(client_key)
-            pipe.expire(client_key, window + 1)
-            if cid is not None:
-                conversation_key = self._key("rl", f"conversation:{cid}:{index}")
-                pipe.exists(self._key("conv", cid))
-                pipe.incr(conversation_key)
-                pipe.expire(conversation_key, window + 1)
-            results = await pipe.execute()
-        client_allowance = Allowance(int(results[0]) <= client_limit, retry_after)
-        if cid is None:
-            return Admission(client_allowance, None, None)
+        cid = cid or new_cid
+        keys = [
+            self._key("rl", f"client:{client}:{index}"),
+            self._key("conv", cid),
+            self._key("rl", f"conversation:{cid}:{index}"),
+            self._key("conv", new_cid),
+            self._key("rl", f"conversation:{new_cid}:{index}"),
+        ]
+        hits, existed, count = await self._admit(
+            keys=keys, args=[window + 1, self.ttl, int(time.time()), client_limit]
+        )
+        client_allowance = Allowance(int(hits) <= client_limit, retry_after)
+        if not client_allowance.allowed:
+            return Admission(client_allowance)
+        existed = bool(existed) if cid != new_cid else None
         return Admission(
             client_allowance,
-            bool(results[2]),
-            Allowance(int(results[3]) <= conversation_limit, retry_after),
+            cid if existed else new_cid,
+            existed,
+            Allowance(int(count) <= conversation_limit, retry_after),
         )
 
     async def ping(self) -> bool:
@@ -261,19 +329,26 @@ class ResilientStore:
         return await self._call("hit", bucket, limit, window)
 
     async def admit(
-        self, client: str, cid: str | None, client_limit: int, conversation_limit: int, window: int
+        self,
+        client: str,
+        cid: str | None,
+        new_cid: str,
+        client_limit: int,
+        conversation_limit: int,
+        window: int,
     ) -> Admission:
-        """As the stores' `admit`; when Redis fails, this process's memory counts,
-        and `exists` is None unless this process knows the conversation."""
-        args = (client, cid, client_limit, conversation_limit, window)
+        """As the stores' `admit`; when Redis fails, this process's memory
+        answers, and `existed` is None unless this process knows the cookie's
+        conversation (it then may exist in Redis: the caller must not replace it)."""
+        args = (client, cid, new_cid, client_limit, conversation_limit, window)
         if self.primary is not None:
             try:
                 return await self.primary.admit(*args)
             except REDIS_FAILURES as exc:
                 log.warning("Redis admit failed (%s); this process's memory answers", exc)
                 admission = await self.memory.admit(*args)
-                if admission.exists is False:
-                    return Admission(admission.client, None, admission.conversation)
+                if admission.existed is False:
+                    return replace(admission, existed=None)
                 return admission
         return await self.memory.admit(*args)
 

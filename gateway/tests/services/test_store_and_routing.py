@@ -69,6 +69,60 @@ async def test_redis_store_counts_in_fixed_windows(redis_store):
     assert all(1 <= r.retry_after <= 60 for r in results)
 
 
+def new_id() -> str:
+    return secrets.token_urlsafe(32)
+
+
+@pytest.fixture(params=["redis", "memory"])
+async def any_store(request, redis_url, key_prefix):
+    if request.param == "memory":
+        yield MemoryStore(ttl=120, history_max=5)
+        return
+    store = RedisStore(redis_url, f"{key_prefix}:adm:", ttl=120, history_max=5, timeout=0.5)
+    yield store
+    await store.close()
+
+
+async def test_admit_creates_a_conversation_when_the_cookie_has_none(any_store):
+    fresh, client = new_id(), secrets.token_hex(4)
+    first = await any_store.admit(client, None, fresh, 10, 10, 60)
+    assert (first.conversation, first.existed) == (fresh, None)
+    assert first.client.allowed and first.allowance.allowed
+    assert await any_store.conversation_exists(fresh)
+    # The same cookie next time: the same conversation, not the new id offered.
+    again = await any_store.admit(client, fresh, new_id(), 10, 10, 60)
+    assert (again.conversation, again.existed) == (fresh, True)
+    # A cookie this store never issued (forged, expired) gets the new one.
+    other = new_id()
+    forged = await any_store.admit(client, new_id(), other, 10, 10, 60)
+    assert (forged.conversation, forged.existed) == (other, False)
+    assert await any_store.conversation_exists(other)
+
+
+async def test_admit_counts_the_address_and_the_conversation(any_store):
+    client, cid = secrets.token_hex(4), new_id()
+    await any_store.admit(client, None, cid, 100, 2, 60)
+    second = await any_store.admit(client, cid, new_id(), 100, 2, 60)
+    third = await any_store.admit(client, cid, new_id(), 100, 2, 60)
+    assert second.allowance.allowed and not third.allowance.allowed
+    assert 1 <= third.allowance.retry_after <= 60
+    # Over the address's limit: refused before any conversation is made.
+    busy, unused = secrets.token_hex(4), new_id()
+    allowed = await any_store.admit(busy, None, new_id(), 1, 100, 60)
+    refused = await any_store.admit(busy, None, unused, 1, 100, 60)
+    assert allowed.client.allowed and not refused.client.allowed
+    assert refused.conversation is None and refused.allowance is None
+    assert not await any_store.conversation_exists(unused)
+
+
+async def test_redis_admit_makes_expiring_keys(redis_store, redis_client, key_prefix):
+    cid = new_id()
+    await redis_store.admit("127.0.0.1", None, cid, 10, 10, 60)
+    keys = redis_client.keys(f"{key_prefix}:unit:*{cid}*")
+    assert len(keys) == 2  # the conversation and its counter
+    assert all(0 < redis_client.ttl(k) <= 120 for k in keys)
+
+
 async def test_memory_store_forgets_the_oldest_and_the_expired():
     store = MemoryStore(ttl=60, history_max=3, max_conversations=2)
     for cid in ("a", "b", "c"):
@@ -97,5 +151,11 @@ async def test_resilient_store_answers_from_memory_when_redis_is_down():
         assert await store.history("c") == [{"role": "user", "text": "hi"}]
         assert (await store.hit("b", limit=1, window=60)).allowed
         assert not (await store.hit("b", limit=1, window=60)).allowed
+        # A cookie Redis cannot check is neither kept nor replaced.
+        admission = await store.admit("127.0.0.1", "never-seen", "one-off", 10, 10, 60)
+        assert admission.client.allowed and admission.existed is None
+        # One this process made meanwhile is known.
+        admission = await store.admit("127.0.0.1", "c", "unused", 10, 10, 60)
+        assert (admission.conversation, admission.existed) == ("c", True)
     finally:
         await store.close()

@@ -4,20 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
+import aiohttp
 from fastapi import APIRouter, Request, Response
 
 from app.api.deps import RasaDep, SettingsDep, StoreDep
 from app.models import HealthReport, InstanceHealth, PartHealth
+from app.services.rasa import get_ok
 
 router = APIRouter(prefix="/health-check", tags=["health"])
-
-
-async def _get_ok(http: httpx.AsyncClient, url: str, seconds: float) -> bool:
-    try:
-        return (await http.get(url, timeout=seconds)).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def _status(ok: bool) -> str:
@@ -38,12 +32,12 @@ async def health_check(
     200 while chat works (at least one Rasa server, the action server, and
     Redis when REDIS_URL is set); 503 otherwise.
     """
-    http: httpx.AsyncClient = request.app.state.http
+    http: aiohttp.ClientSession = request.app.state.http
     timeout = settings.HEALTH_TIMEOUT
     actions_url = settings.actions_url
 
     async def actions_up() -> bool:
-        return actions_url is not None and await _get_ok(http, f"{actions_url}/health", timeout)
+        return actions_url is not None and await get_ok(http, f"{actions_url}/health", timeout)
 
     # All at once: the check takes as long as the slowest part, at most `timeout`.
     *rasa_ok, actions_ok, redis_ok = await asyncio.gather(
