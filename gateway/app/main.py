@@ -18,20 +18,21 @@ from fastapi.staticfiles import StaticFiles
 from linebot.v3.messaging import AsyncApiClient, AsyncMessagingApi, Configuration
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.api.deps import RateLimited
 from app.api.main import api_router
+from app.api.routes import chat
 from app.api.routes.admin import StaffRequired
 from app.api.routes.pages import STATIC
 from app.core.config import Settings, get_settings
 from app.core.security import BodyLimit, SecurityHeaders
 from app.models import ChatReply
 from app.services import replies
+from app.services.admission import Admissions, RateLimited
 from app.services.line_bot import LineBot
 from app.services.line_ledger import EventLedger
 from app.services.rasa import RasaClient, client_timeout
 from app.services.review import Review
 from app.services.staff import StaffSessions
-from app.services.store import MemoryStore, RedisStore, ResilientStore
+from app.services.store import Limits, MemoryStore, RedisStore, ResilientStore
 
 log = logging.getLogger("app")
 
@@ -97,6 +98,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.store = ResilientStore(
             redis_store, MemoryStore(settings.CONVERSATION_TTL, settings.HISTORY_MAX)
         )
+        app.state.admissions = Admissions(
+            app.state.store,
+            Limits(
+                settings.RATE_LIMIT_PER_CLIENT,
+                settings.RATE_LIMIT_PER_CONVERSATION,
+                settings.RATE_LIMIT_WINDOW,
+            ),
+        )
         app.state.rasa = RasaClient(
             settings.rasa_urls,
             http,
@@ -119,6 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await app.state.line.drain()
                 await line_client.close()
             await http.close()
+            await app.state.admissions.settled()
             await app.state.review.close()
             await app.state.store.close()
 
@@ -135,6 +145,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.include_router(api_router)
+    openapi = app.openapi
+
+    def openapi_with_chat_request() -> dict:
+        fresh = app.openapi_schema is None
+        schema = openapi()
+        if fresh:
+            chat.describe_request_body(schema)
+        return schema
+
+    app.openapi = openapi_with_chat_request
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.exception_handler(RequestValidationError)

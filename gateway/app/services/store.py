@@ -35,6 +35,16 @@ class StoreUnavailable(RuntimeError):
 class Allowance:
     allowed: bool
     retry_after: int  # seconds until the current window ends
+    count: int = 0  # messages counted in the window, this one included
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Messages allowed per window (seconds) to one address and to one conversation."""
+
+    client: int
+    conversation: int
+    window: int
 
 
 @dataclass(frozen=True)
@@ -65,13 +75,7 @@ class StateStore(Protocol):
     async def history(self, cid: str) -> list[Entry]: ...
     async def hit(self, bucket: str, limit: int, window: int) -> Allowance: ...
     async def admit(
-        self,
-        client: str,
-        cid: str | None,
-        new_cid: str,
-        client_limit: int,
-        conversation_limit: int,
-        window: int,
+        self, client: str, cid: str | None, new_cid: str, limits: Limits
     ) -> Admission: ...
     async def ping(self) -> bool: ...
     async def close(self) -> None: ...
@@ -124,27 +128,21 @@ class MemoryStore:
         seen_index, count = self._counters.get(bucket, (index, 0))
         count = count + 1 if seen_index == index else 1
         self._counters[bucket] = (index, count)
-        return Allowance(count <= limit, retry_after)
+        return Allowance(count <= limit, retry_after, count)
 
-    async def admit(
-        self,
-        client: str,
-        cid: str | None,
-        new_cid: str,
-        client_limit: int,
-        conversation_limit: int,
-        window: int,
-    ) -> Admission:
+    async def admit(self, client: str, cid: str | None, new_cid: str, limits: Limits) -> Admission:
         """Count the address; if it is allowed, take the cookie's conversation
         when it exists, else create `new_cid`; count that conversation."""
-        client_allowance = await self.hit(f"client:{client}", client_limit, window)
+        client_allowance = await self.hit(f"client:{client}", limits.client, limits.window)
         if not client_allowance.allowed:
             return Admission(client_allowance)
         existed = None if cid is None else await self.conversation_exists(cid)
         conversation = cid if existed else new_cid
         if not existed:
             await self.create_conversation(conversation)
-        allowance = await self.hit(f"conversation:{conversation}", conversation_limit, window)
+        allowance = await self.hit(
+            f"conversation:{conversation}", limits.conversation, limits.window
+        )
         return Admission(client_allowance, conversation, existed, allowance)
 
     async def ping(self) -> bool:
@@ -238,20 +236,12 @@ class RedisStore:
             pipe.incr(key)
             pipe.expire(key, window + 1)
             count, _ = await pipe.execute()
-        return Allowance(int(count) <= limit, retry_after)
+        return Allowance(int(count) <= limit, retry_after, int(count))
 
-    async def admit(
-        self,
-        client: str,
-        cid: str | None,
-        new_cid: str,
-        client_limit: int,
-        conversation_limit: int,
-        window: int,
-    ) -> Admission:
+    async def admit(self, client: str, cid: str | None, new_cid: str, limits: Limits) -> Admission:
         """As MemoryStore.admit, in one round trip (a Lua script, so the
         check and the creation happen together)."""
-        index, retry_after = _window(window, time.time())
+        index, retry_after = _window(limits.window, time.time())
         cid = cid or new_cid
         keys = [
             self._key("rl", f"client:{client}:{index}"),
@@ -261,9 +251,9 @@ class RedisStore:
             self._key("rl", f"conversation:{new_cid}:{index}"),
         ]
         hits, existed, count = await self._admit(
-            keys=keys, args=[window + 1, self.ttl, int(time.time()), client_limit]
+            keys=keys, args=[limits.window + 1, self.ttl, int(time.time()), limits.client]
         )
-        client_allowance = Allowance(int(hits) <= client_limit, retry_after)
+        client_allowance = Allowance(int(hits) <= limits.client, retry_after, int(hits))
         if not client_allowance.allowed:
             return Admission(client_allowance)
         existed = bool(existed) if cid != new_cid else None
@@ -271,7 +261,7 @@ class RedisStore:
             client_allowance,
             cid if existed else new_cid,
             existed,
-            Allowance(int(count) <= conversation_limit, retry_after),
+            Allowance(int(count) <= limits.conversation, retry_after, int(count)),
         )
 
     async def ping(self) -> bool:
@@ -328,19 +318,11 @@ class ResilientStore:
     async def hit(self, bucket: str, limit: int, window: int) -> Allowance:
         return await self._call("hit", bucket, limit, window)
 
-    async def admit(
-        self,
-        client: str,
-        cid: str | None,
-        new_cid: str,
-        client_limit: int,
-        conversation_limit: int,
-        window: int,
-    ) -> Admission:
+    async def admit(self, client: str, cid: str | None, new_cid: str, limits: Limits) -> Admission:
         """As the stores' `admit`; when Redis fails, this process's memory
         answers, and `existed` is None unless this process knows the cookie's
         conversation (it then may exist in Redis: the caller must not replace it)."""
-        args = (client, cid, new_cid, client_limit, conversation_limit, window)
+        args = (client, cid, new_cid, limits)
         if self.primary is not None:
             try:
                 return await self.primary.admit(*args)

@@ -9,7 +9,13 @@ from collections import Counter
 import pytest
 
 from app.services.rasa import route, to_messages
-from app.services.store import MemoryStore, RedisStore, ResilientStore, StoreUnavailable
+from app.services.store import (
+    Limits,
+    MemoryStore,
+    RedisStore,
+    ResilientStore,
+    StoreUnavailable,
+)
 from tests.servers import closed_port
 
 
@@ -85,31 +91,32 @@ async def any_store(request, redis_url, key_prefix):
 
 async def test_admit_creates_a_conversation_when_the_cookie_has_none(any_store):
     fresh, client = new_id(), secrets.token_hex(4)
-    first = await any_store.admit(client, None, fresh, 10, 10, 60)
+    first = await any_store.admit(client, None, fresh, Limits(10, 10, 60))
     assert (first.conversation, first.existed) == (fresh, None)
     assert first.client.allowed and first.allowance.allowed
     assert await any_store.conversation_exists(fresh)
     # The same cookie next time: the same conversation, not the new id offered.
-    again = await any_store.admit(client, fresh, new_id(), 10, 10, 60)
+    again = await any_store.admit(client, fresh, new_id(), Limits(10, 10, 60))
     assert (again.conversation, again.existed) == (fresh, True)
     # A cookie this store never issued (forged, expired) gets the new one.
     other = new_id()
-    forged = await any_store.admit(client, new_id(), other, 10, 10, 60)
+    forged = await any_store.admit(client, new_id(), other, Limits(10, 10, 60))
     assert (forged.conversation, forged.existed) == (other, False)
     assert await any_store.conversation_exists(other)
 
 
 async def test_admit_counts_the_address_and_the_conversation(any_store):
     client, cid = secrets.token_hex(4), new_id()
-    await any_store.admit(client, None, cid, 100, 2, 60)
-    second = await any_store.admit(client, cid, new_id(), 100, 2, 60)
-    third = await any_store.admit(client, cid, new_id(), 100, 2, 60)
+    await any_store.admit(client, None, cid, Limits(100, 2, 60))
+    second = await any_store.admit(client, cid, new_id(), Limits(100, 2, 60))
+    third = await any_store.admit(client, cid, new_id(), Limits(100, 2, 60))
     assert second.allowance.allowed and not third.allowance.allowed
+    assert (second.allowance.count, third.allowance.count, third.client.count) == (2, 3, 3)
     assert 1 <= third.allowance.retry_after <= 60
     # Over the address's limit: refused before any conversation is made.
     busy, unused = secrets.token_hex(4), new_id()
-    allowed = await any_store.admit(busy, None, new_id(), 1, 100, 60)
-    refused = await any_store.admit(busy, None, unused, 1, 100, 60)
+    allowed = await any_store.admit(busy, None, new_id(), Limits(1, 100, 60))
+    refused = await any_store.admit(busy, None, unused, Limits(1, 100, 60))
     assert allowed.client.allowed and not refused.client.allowed
     assert refused.conversation is None and refused.allowance is None
     assert not await any_store.conversation_exists(unused)
@@ -117,7 +124,7 @@ async def test_admit_counts_the_address_and_the_conversation(any_store):
 
 async def test_redis_admit_makes_expiring_keys(redis_store, redis_client, key_prefix):
     cid = new_id()
-    await redis_store.admit("127.0.0.1", None, cid, 10, 10, 60)
+    await redis_store.admit("127.0.0.1", None, cid, Limits(10, 10, 60))
     keys = redis_client.keys(f"{key_prefix}:unit:*{cid}*")
     assert len(keys) == 2  # the conversation and its counter
     assert all(0 < redis_client.ttl(k) <= 120 for k in keys)
@@ -152,10 +159,10 @@ async def test_resilient_store_answers_from_memory_when_redis_is_down():
         assert (await store.hit("b", limit=1, window=60)).allowed
         assert not (await store.hit("b", limit=1, window=60)).allowed
         # A cookie Redis cannot check is neither kept nor replaced.
-        admission = await store.admit("127.0.0.1", "never-seen", "one-off", 10, 10, 60)
+        admission = await store.admit("127.0.0.1", "never-seen", "one-off", Limits(10, 10, 60))
         assert admission.client.allowed and admission.existed is None
         # One this process made meanwhile is known.
-        admission = await store.admit("127.0.0.1", "c", "unused", 10, 10, 60)
+        admission = await store.admit("127.0.0.1", "c", "unused", Limits(10, 10, 60))
         assert (admission.conversation, admission.existed) == ("c", True)
     finally:
         await store.close()

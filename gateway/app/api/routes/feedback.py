@@ -8,7 +8,6 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 
 from app.api.deps import (
     KnownConversationId,
-    RateLimited,
     ReviewDep,
     SettingsDep,
     StoreDep,
@@ -16,6 +15,7 @@ from app.api.deps import (
     require_json,
 )
 from app.models import FeedbackReply, FeedbackRequest
+from app.services.admission import RateLimited
 from app.services.review import thanks
 
 router = APIRouter(prefix="/api", tags=["chat"])
