@@ -6,7 +6,8 @@
 #
 # With REDIS_URL set (redis://[:password@]host:port/db), Rasa keeps its
 # conversations and locks in Redis (chatbot/endpoints.redis.yml) and so
-# does the gateway; without it, both keep them in memory.
+# does the gateway, and RASA_PROCESSES Rasa processes (2 by default) serve
+# behind the gateway; without it, both keep them in memory, one Rasa process.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${MODEL:?set MODEL to a trained model}"
@@ -64,16 +65,33 @@ wait_for() { # url name seconds
 (cd chatbot && exec "$RASA_VENV/bin/rasa" run actions --actions actions \
   --port "$ACTIONS_PORT") >logs/actions.log 2>&1 &
 pids+=($!)
-(cd chatbot && exec "$RASA_VENV/bin/rasa" run --model "$MODEL" --enable-api \
-  --port "$RASA_PORT" --endpoints "$ENDPOINTS" --credentials credentials.yml \
-  --cors "http://localhost:${GATEWAY_PORT}") >logs/rasa.log 2>&1 &
-pids+=($!)
+# Several Rasa processes share the conversations through Redis, so only with
+# REDIS_URL; two by default there: one process answers one message at a time,
+# and ten people typing at once queue behind it (docs/measurements.md).
+if [ -z "${REDIS_URL:-}" ]; then
+  [ "${RASA_PROCESSES:-1}" = 1 ] || echo "== RASA_PROCESSES needs REDIS_URL: one Rasa process" >&2
+  RASA_PROCESSES=1
+fi
+RASA_PROCESSES=${RASA_PROCESSES:-2}
+rasa_urls=()
+for ((i = 0; i < RASA_PROCESSES; i++)); do
+  port=$((RASA_PORT + i))
+  log=logs/rasa.log
+  [ "$i" = 0 ] || log=logs/rasa-$((i + 1)).log
+  (cd chatbot && exec "$RASA_VENV/bin/rasa" run --model "$MODEL" --enable-api \
+    --port "$port" --endpoints "$ENDPOINTS" --credentials credentials.yml \
+    --cors "http://localhost:${GATEWAY_PORT}") >"$log" 2>&1 &
+  pids+=($!)
+  rasa_urls+=("http://localhost:${port}")
+done
 
 wait_for "http://localhost:${ACTIONS_PORT}/health" "The action server" 60
-wait_for "http://localhost:${RASA_PORT}/status" "Rasa" 180
+for url in "${rasa_urls[@]}"; do
+  wait_for "$url/status" "Rasa at $url" 240
+done
 
 GATEWAY_VENV=$(cd "$GATEWAY_VENV" && pwd)
-(cd gateway && RASA_URLS="http://localhost:${RASA_PORT}" \
+(cd gateway && RASA_URLS=$(IFS=,; echo "${rasa_urls[*]}") \
   ACTIONS_URL="http://localhost:${ACTIONS_PORT}" \
   exec "$GATEWAY_VENV/bin/uvicorn" app.main:app --host 127.0.0.1 --port "$GATEWAY_PORT" \
   --no-server-header) >logs/gateway.log 2>&1 &
@@ -85,10 +103,10 @@ cat <<MSG
   The assistant is running.
   Web chat:      http://localhost:${GATEWAY_PORT}
   Health:        http://localhost:${GATEWAY_PORT}/health-check/
-  REST channel:  http://localhost:${RASA_PORT}/webhooks/rest/webhook
+  REST channel:  http://localhost:${RASA_PORT}/webhooks/rest/webhook (Rasa processes: ${RASA_PROCESSES})
   Chat in a terminal:  make chat      (or: python3 scripts/chat.py)
   Conversations: $([ "$ENDPOINTS" = endpoints.redis.yml ] && echo "in Redis (REDIS_URL)" || echo "in memory")
-  Logs: logs/rasa.log, logs/actions.log, logs/gateway.log.  Stop with Ctrl-C.
+  Logs: logs/rasa*.log, logs/actions.log, logs/gateway.log.  Stop with Ctrl-C.
 
 MSG
 wait -n "${pids[@]}"

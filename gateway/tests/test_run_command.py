@@ -1,0 +1,87 @@
+"""The README's run command (`make run` → scripts/run.sh) with Redis: the
+action server, two Rasa processes behind the gateway, and a chat through it.
+On loopback ports of its own, its keys under the tests' Redis prefix."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+import httpx
+import pytest
+
+from tests.servers import ROOT, free_port, wait_until_up
+
+pytestmark = pytest.mark.rasa
+
+
+def two_free_ports() -> int:
+    """A port whose next one is free too (run.sh numbers its Rasa processes up)."""
+    for _ in range(50):
+        port = free_port()
+        if port < 65535:
+            try:
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", port + 1))
+                return port
+            except OSError:
+                continue
+    raise RuntimeError("no two consecutive free ports")
+
+
+def test_the_run_command_starts_two_rasa_processes_behind_the_gateway(model, redis_url, key_prefix):
+    rasa_port, gateway_port = two_free_ports(), free_port()
+    env = {
+        **os.environ,
+        "MODEL": str(model),
+        "RASA_VENV": str(ROOT / ".venv" / "rasa"),
+        "GATEWAY_VENV": str(ROOT / ".venv" / "gateway"),
+        "RASA_PORT": str(rasa_port),
+        "ACTIONS_PORT": str(free_port()),
+        "GATEWAY_PORT": str(gateway_port),
+        "REDIS_URL": redis_url,
+        "RASA_REDIS_KEY_PREFIX": f"{key_prefix}run",
+        "REDIS_KEY_PREFIX": f"{key_prefix}:run:",
+    }
+    env.pop("RASA_PROCESSES", None)
+    proc = subprocess.Popen(
+        ["bash", "scripts/run.sh"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    lines: list[str] = []
+
+    def read() -> None:
+        for line in proc.stdout:
+            lines.append(line)
+
+    threading.Thread(target=read, daemon=True).start()
+    base = f"http://localhost:{gateway_port}"
+    try:
+        # run.sh starts the gateway once every Rasa process answers.
+        wait_until_up(f"{base}/health-check/live", proc, 300)
+        health = httpx.get(f"{base}/health-check/", timeout=10).json()
+        with httpx.Client(base_url=base, timeout=30) as client:
+            reply = client.post("/api/chat", json={"message": "知らない番号から電話がかかってきた"})
+        deadline = time.monotonic() + 30
+        while not any("Logs:" in line for line in lines) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+    printed = "".join(lines)
+    assert f"http://localhost:{gateway_port}" in printed
+    assert "Rasa processes: 2" in printed and "in Redis" in printed
+    instances = health["rasa"]["instances"]
+    assert [i["status"] for i in instances] == ["ok", "ok"]
+    assert [i["name"] for i in instances] == ["rasa-1", "rasa-2"]
+    assert health["redis"]["status"] == "ok"
+    assert reply.status_code == 200 and reply.json()["status"] == "ok"
