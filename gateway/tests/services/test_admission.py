@@ -16,16 +16,6 @@ from app.services.store import Admission, Limits, MemoryStore, RedisStore, Resil
 from tests.servers import closed_port
 
 
-@pytest.fixture(params=["redis", "memory"])
-async def store(request, redis_url, key_prefix):
-    if request.param == "memory":
-        yield MemoryStore(ttl=600, history_max=5)
-        return
-    store = RedisStore(redis_url, f"{key_prefix}:admission:", ttl=600, history_max=5, timeout=0.5)
-    yield store
-    await store.close()
-
-
 class Gated:
     """A real store whose `admit` waits until the test opens the gate: shows
     which admissions a message waits for."""
@@ -41,6 +31,15 @@ class Gated:
         return await self.store.admit(*args)
 
 
+async def admitted_after_the_store(gated: Gated, admitting) -> Conversation:
+    """Checks that `admitting` waits for the (gated) store, then lets it go."""
+    waiting = asyncio.create_task(admitting)
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+    gated.gate.set()
+    return await waiting
+
+
 def address() -> str:
     return f"192.0.2.{secrets.randbelow(250)}-{secrets.token_hex(3)}"
 
@@ -51,21 +50,21 @@ async def conversation_count(store, cid: str, limits: Limits) -> int:
     return admission.allowance.count - 1
 
 
-async def test_a_new_browser_waits_for_the_store_and_gets_a_new_conversation(store):
-    admissions = Admissions(store, Limits(100, 100, 60))
+async def test_a_new_browser_waits_for_the_store_and_gets_a_new_conversation(any_store):
+    admissions = Admissions(any_store, Limits(100, 100, 60))
     first = await admissions.admit(address(), None)
     assert first.persistent and len(first.id) == 43
-    assert await store.conversation_exists(first.id)
+    assert await any_store.conversation_exists(first.id)
     # A cookie this store never issued is not taken: a new id instead.
     forged = "f" * 43
     other = await admissions.admit(address(), forged)
-    assert other.id != forged and await store.conversation_exists(other.id)
-    assert not await store.conversation_exists(forged)
+    assert other.id != forged and await any_store.conversation_exists(other.id)
+    assert not await any_store.conversation_exists(forged)
 
 
-async def test_a_repeat_message_goes_on_while_it_is_counted(store):
+async def test_a_repeat_message_goes_on_while_it_is_counted(any_store):
     limits = Limits(100, 100, 60)
-    gated = Gated(store)
+    gated = Gated(any_store)
     admissions = Admissions(gated, limits)
     client = address()
     gated.gate.set()
@@ -78,24 +77,21 @@ async def test_a_repeat_message_goes_on_while_it_is_counted(store):
     gated.gate.set()
     await admissions.settled()
     # ... and it was counted.
-    assert await conversation_count(store, cid, limits) == 2
+    assert await conversation_count(any_store, cid, limits) == 2
 
 
-async def test_a_cookie_this_process_has_not_admitted_waits(store):
+async def test_a_cookie_this_process_has_not_admitted_waits(any_store):
     limits = Limits(100, 100, 60)
-    cid = (await Admissions(store, limits).admit(address(), None)).id
-    gated = Gated(store)
+    cid = (await Admissions(any_store, limits).admit(address(), None)).id
+    gated = Gated(any_store)
     other_process = Admissions(gated, limits)
-    waiting = asyncio.create_task(other_process.admit(address(), cid))
-    await asyncio.sleep(0.05)
-    assert not waiting.done()
-    gated.gate.set()
-    assert (await waiting) == Conversation(cid)
+    waited = await admitted_after_the_store(gated, other_process.admit(address(), cid))
+    assert waited == Conversation(cid)
 
 
-async def test_one_process_keeps_the_limits_exactly(store):
+async def test_one_process_keeps_the_limits_exactly(any_store):
     limits = Limits(100, 3, 60)
-    admissions = Admissions(store, limits)
+    admissions = Admissions(any_store, limits)
     client = address()
     cid = (await admissions.admit(client, None)).id
     for _ in range(2):
@@ -106,8 +102,8 @@ async def test_one_process_keeps_the_limits_exactly(store):
     assert 1 <= refused.value.retry_after <= 60
 
 
-async def test_the_address_limit_counts_every_conversation(store):
-    admissions = Admissions(store, Limits(4, 100, 60))
+async def test_the_address_limit_counts_every_conversation(any_store):
+    admissions = Admissions(any_store, Limits(4, 100, 60))
     client = address()
     one = (await admissions.admit(client, None)).id
     two = (await admissions.admit(client, None)).id
@@ -144,35 +140,31 @@ async def test_two_processes_share_the_counts_through_the_store(redis_url, key_p
             await s.close()
 
 
-async def test_a_message_that_went_ahead_over_a_limit_makes_the_next_one_wait(store):
+async def test_a_message_that_went_ahead_over_a_limit_makes_the_next_one_wait(any_store):
     limits = Limits(100, 5, 60)
-    admissions = Admissions(store, limits)
+    admissions = Admissions(any_store, limits)
     client = address()
     cid = (await admissions.admit(client, None)).id
     # Another process used up the conversation's allowance meanwhile.
     for _ in range(4):
-        await store.admit(address(), cid, cid, limits)
+        await any_store.admit(address(), cid, cid, limits)
     assert (await admissions.admit(client, cid)).id == cid  # known, count 1: ahead
     await admissions.settled()  # the store said 6: learnt
     with pytest.raises(RateLimited):
         await admissions.admit(client, cid)
 
 
-async def test_a_known_conversation_is_checked_again_after_known_for(store):
+async def test_a_known_conversation_is_checked_again_after_known_for(any_store):
     now = [1_000_000.0]
     limits = Limits(100, 100, 60)
-    admissions = Admissions(store, limits, known_for=600, clock=lambda: now[0])
+    admissions = Admissions(any_store, limits, known_for=600, clock=lambda: now[0])
     client = address()
     cid = (await admissions.admit(client, None)).id
-    gated = Gated(store)
+    gated = Gated(any_store)
     admissions.store = gated
     assert (await asyncio.wait_for(admissions.admit(client, cid), 1)).id == cid
     now[0] += 601
-    waiting = asyncio.create_task(admissions.admit(client, cid))
-    await asyncio.sleep(0.05)
-    assert not waiting.done()
-    gated.gate.set()
-    assert (await waiting).id == cid
+    assert (await admitted_after_the_store(gated, admissions.admit(client, cid))).id == cid
     await admissions.settled()
 
 
@@ -202,11 +194,8 @@ async def test_what_this_process_remembers_is_bounded():
     admissions.store = gated
     # The newest goes ahead; the oldest, forgotten, waits for the store.
     assert (await asyncio.wait_for(admissions.admit(client, ids[-1]), 1)).id == ids[-1]
-    waiting = asyncio.create_task(admissions.admit(client, ids[0]))
-    await asyncio.sleep(0.05)
-    assert not waiting.done()
-    gated.gate.set()
-    assert (await waiting).id == ids[0]
+    waited = await admitted_after_the_store(gated, admissions.admit(client, ids[0]))
+    assert waited.id == ids[0]
     await admissions.settled()
 
 

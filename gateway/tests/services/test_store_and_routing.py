@@ -79,16 +79,6 @@ def new_id() -> str:
     return secrets.token_urlsafe(32)
 
 
-@pytest.fixture(params=["redis", "memory"])
-async def any_store(request, redis_url, key_prefix):
-    if request.param == "memory":
-        yield MemoryStore(ttl=120, history_max=5)
-        return
-    store = RedisStore(redis_url, f"{key_prefix}:adm:", ttl=120, history_max=5, timeout=0.5)
-    yield store
-    await store.close()
-
-
 async def test_admit_creates_a_conversation_when_the_cookie_has_none(any_store):
     fresh, client = new_id(), secrets.token_hex(4)
     first = await any_store.admit(client, None, fresh, Limits(10, 10, 60))
