@@ -26,7 +26,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.services.store import Admission, Limits, StateStore
+from app.services.store import Admission, Limits, StateStore, fixed_window
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,8 @@ class Admissions:
             await asyncio.gather(*self._counting, return_exceptions=True)
 
     def _index(self) -> int:
-        return int(self.clock() // self.limits.window)
+        # The store's windows, so local and shared counts are of the same window.
+        return fixed_window(self.limits.window, self.clock())[0]
 
     def _count_of(self, bucket: str, index: int) -> int:
         seen, count = self._counts.get(bucket, (index, 0))

@@ -63,7 +63,8 @@ class Admission:
     allowance: Allowance | None = None
 
 
-def _window(window: int, now: float) -> tuple[int, int]:
+def fixed_window(window: int, now: float) -> tuple[int, int]:
+    """The index of the `window`-second window holding `now`, and the seconds left in it."""
     index = int(now // window)
     return index, max(1, int((index + 1) * window - now))
 
@@ -122,7 +123,7 @@ class MemoryStore:
         return list(self._live(cid) or [])
 
     async def hit(self, bucket: str, limit: int, window: int) -> Allowance:
-        index, retry_after = _window(window, time.time())
+        index, retry_after = fixed_window(window, time.time())
         if len(self._counters) > 50_000:  # old windows are never read again
             self._counters = {k: v for k, v in self._counters.items() if v[0] == index}
         seen_index, count = self._counters.get(bucket, (index, 0))
@@ -230,7 +231,7 @@ class RedisStore:
         return [json.loads(item) for item in raw]
 
     async def hit(self, bucket: str, limit: int, window: int) -> Allowance:
-        index, retry_after = _window(window, time.time())
+        index, retry_after = fixed_window(window, time.time())
         key = self._key("rl", f"{bucket}:{index}")
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.incr(key)
@@ -241,7 +242,7 @@ class RedisStore:
     async def admit(self, client: str, cid: str | None, new_cid: str, limits: Limits) -> Admission:
         """As MemoryStore.admit, in one round trip (a Lua script, so the
         check and the creation happen together)."""
-        index, retry_after = _window(limits.window, time.time())
+        index, retry_after = fixed_window(limits.window, time.time())
         cid = cid or new_cid
         keys = [
             self._key("rl", f"client:{client}:{index}"),
