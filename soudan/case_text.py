@@ -97,6 +97,21 @@ _YES = re.compile(
 _BUTTONS: dict[str, bool | Reply] = {"affirm": True, "deny": False, "dont_know": Reply.UNKNOWN}
 
 
+# Words that make a question about docomo's schemes (the eligibility check
+# starts only for those; money or urgency words alone never start it).
+# A 2020 date counts too: the trial and the free articles are the only
+# dated schemes (「2020年7月10日なら無料だった？」).
+_DOCOMO = re.compile(
+    r"ドコモ|docomo|どこも|あんしんサポート|安心サポート|ネットトラブル|無料開放|お試し|不正決済補償|"
+    r"付帯保険|アドバイザー|事例の?記事|記事|2020年|令和2年|令和元年"
+)
+
+
+def names_docomo(text: str) -> bool:
+    """Does the message name docomo's service or one of its schemes?"""
+    return bool(_DOCOMO.search(normalize(text)))
+
+
 def scheme_in(text: str) -> str | None:
     """The scheme a question names, or None when it names none."""
     text = normalize(text)

@@ -1,10 +1,23 @@
 """Is a hotline open now, and if not, when does it next open?
 
-Opening hours are data in knowledge.yml (`schedule` of each hotline and
-`year_end_closure`); national holidays, 振替休日 and 国民の休日 included, come
-from `jpholiday`. Every function takes the moment to judge, so tests and the
-bot pin any time; moments are converted to Japan time whatever the server's
-time zone is.
+Opening hours are data in knowledge.yml (`schedule` of each hotline);
+national holidays, 振替休日 and 国民の休日 included, come from `jpholiday`.
+Every function takes the moment to judge, so tests and the bot pin any time;
+moments are converted to Japan time whatever the server's time zone is.
+
+A schedule is either `always` (110), null (hours vary by prefecture or
+office: the state is unknown), or a mapping:
+
+    windows:                      # opening windows, per kind of day
+      - {days: [mon, tue, wed, thu, fri], open: "09:00", close: "21:00"}
+      - {days: [sat], open: "09:00", close: "17:00"}
+      - {days: [holiday], open: "10:00", close: "16:00"}   # national holidays
+    closed_on_holidays: true      # holidays without a window of their own are closed
+    year_end_closure: true        # the default closure (knowledge.yml), or {from, until}
+    varies_on: [mon, tue]         # days whose hours depend on the local office
+    automated: always             # a recorded-voice channel open 24 hours
+
+`days`/`open`/`close` at the top level is the one-window short form.
 """
 
 from __future__ import annotations
@@ -48,25 +61,73 @@ def holiday_name(day: date) -> str | None:
     return jpholiday.is_holiday_name(day)
 
 
-def in_year_end_closure(day: date) -> bool:
-    closure = knowledge()["year_end_closure"]
+def closure_dates(schedule: dict) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """(from, until) as (month, day) pairs, or None when the line has no closure."""
+    closure = schedule.get("year_end_closure")
+    if not closure:
+        return None
+    if closure is True:
+        closure = knowledge()["year_end_closure"]
     start_m, start_d = (int(x) for x in closure["from"].split("-"))
     end_m, end_d = (int(x) for x in closure["until"].split("-"))
-    start, end = (start_m, start_d), (end_m, end_d)
+    return (start_m, start_d), (end_m, end_d)
+
+
+def in_year_end_closure(day: date, schedule: dict | None = None) -> bool:
+    dates = closure_dates(schedule if schedule is not None else {"year_end_closure": True})
+    if dates is None:
+        return False
+    start, end = dates
     here = (day.month, day.day)
     if start <= end:
         return start <= here <= end
     return here >= start or here <= end  # spans the new year
 
 
-def closed_reason(schedule: dict, day: date) -> str | None:
-    """Why the line is closed all day, or None when it opens that day."""
-    if schedule.get("year_end_closure") and in_year_end_closure(day):
-        return "年末年始のお休み"
-    if schedule.get("closed_on_holidays") and (name := holiday_name(day)):
-        return name
-    if WEEKDAYS[day.weekday()] not in schedule["days"]:
-        return f"{WEEKDAY_JA[day.weekday()]}曜日"
+def windows(schedule: dict) -> list[dict]:
+    if "windows" in schedule:
+        return schedule["windows"]
+    return [{"days": schedule["days"], "open": schedule["open"], "close": schedule["close"]}]
+
+
+@dataclass(frozen=True)
+class Day:
+    """What one calendar day looks like for a line."""
+
+    opens: time | None = None
+    closes: time | None = None
+    closed_because: str | None = None  # why it does not open that day
+    varies: bool = False  # hours depend on the local office
+
+    @property
+    def opens_at_all(self) -> bool:
+        return self.opens is not None
+
+
+def day_plan(schedule: dict, day: date) -> Day:
+    if in_year_end_closure(day, schedule):
+        return Day(closed_because="年末年始のお休み")
+    name = holiday_name(day)
+    weekday = WEEKDAYS[day.weekday()]
+    kinds = ["holiday"] if name else []
+    if not name or not schedule.get("closed_on_holidays"):
+        kinds.append(weekday)
+    if name and schedule.get("closed_on_holidays") and not _window_for(schedule, ["holiday"]):
+        return Day(closed_because=name)
+    window = _window_for(schedule, kinds)
+    if window:
+        return Day(_hm(window["open"]), _hm(window["close"]))
+    if weekday in schedule.get("varies_on", []) and not name:
+        return Day(varies=True)
+    return Day(closed_because=name or f"{WEEKDAY_JA[day.weekday()]}曜日")
+
+
+def _window_for(schedule: dict, kinds: list[str]) -> dict | None:
+    # A holiday window wins over the weekday's own.
+    for kind in kinds:
+        for window in windows(schedule):
+            if kind in window["days"]:
+                return window
     return None
 
 
@@ -86,17 +147,31 @@ class OpenState:
     closes_at: datetime | None = None
     next_open: datetime | None = None
     closed_because: str | None = None
+    automated_open: bool = False  # a 24-hour recorded-voice channel takes calls now
+
+    @property
+    def reachable(self) -> bool:
+        """Someone or something takes the call now (an operator or the automated channel)."""
+        return self.is_open or self.automated_open
 
     def label(self) -> str:
-        """「受付中（17:00まで）」 or 「受付時間外・次は11月24日（月）10:00から受付」."""
+        """「受付中（17:00まで）」 or 「受付時間外・次は11月24日（月）10:00から受付」.
+
+        A line with a 24-hour automated channel says which channel is open:
+        「オペレーターは時間外（次は…）・自動音声は24時間受付中」.
+        """
         if not self.known:
             return self.hotline.hours_text
         if self.is_open:
             if self.closes_at is None:
                 return "24時間受付"
+            if self.automated_open:
+                return f"オペレーター受付中（{self.closes_at:%H:%M}まで）・自動音声は24時間受付"
             return f"受付中（{self.closes_at:%H:%M}まで）"
         when = describe_moment(self.next_open, self.at) if self.next_open else "未定"
         reason = f"（{self.closed_because}）" if self.closed_because else ""
+        if self.automated_open:
+            return f"オペレーターは時間外{reason}・次は{when}から／自動音声は24時間受付中"
         return f"受付時間外{reason}・次は{when}から受付"
 
 
@@ -120,35 +195,33 @@ def open_state(hotline: Hotline, moment: datetime) -> OpenState:
         return OpenState(hotline, at, known=True, is_open=True)
     if not schedule:
         return OpenState(hotline, at, known=False, is_open=False)
-    opens, closes = _hm(schedule["open"]), _hm(schedule["close"])
-    today_reason = closed_reason(schedule, at.date())
-    if today_reason is None and opens <= at.time() < closes:
-        return OpenState(
-            hotline,
-            at,
-            known=True,
-            is_open=True,
-            closes_at=datetime.combine(at.date(), closes, JST),
-        )
-    day = at.date()
+    automated = schedule.get("automated") == "always"
+    today = day_plan(schedule, at.date())
+    if today.varies:
+        return OpenState(hotline, at, known=False, is_open=False, automated_open=automated)
+    if today.opens_at_all and today.opens <= at.time() < today.closes:
+        closes = datetime.combine(at.date(), today.closes, JST)
+        return OpenState(hotline, at, True, True, closes_at=closes, automated_open=automated)
     # Today still counts when it opens later today.
-    if today_reason is None and at.time() < opens:
-        return OpenState(
-            hotline,
-            at,
-            known=True,
-            is_open=False,
-            next_open=datetime.combine(day, opens, JST),
-        )
+    if today.opens_at_all and at.time() < today.opens:
+        opens = datetime.combine(at.date(), today.opens, JST)
+        return OpenState(hotline, at, True, False, next_open=opens, automated_open=automated)
     for offset in range(1, HORIZON_DAYS + 1):
-        candidate = day + timedelta(days=offset)
-        if closed_reason(schedule, candidate) is None:
+        candidate = at.date() + timedelta(days=offset)
+        plan = day_plan(schedule, candidate)
+        if plan.varies:
+            # The next opening depends on the local office: say what is known.
+            return OpenState(hotline, at, known=False, is_open=False, automated_open=automated)
+        if plan.opens_at_all:
             return OpenState(
                 hotline,
                 at,
                 known=True,
                 is_open=False,
-                next_open=datetime.combine(candidate, opens, JST),
-                closed_because=today_reason,
+                next_open=datetime.combine(candidate, plan.opens, JST),
+                closed_because=today.closed_because,
+                automated_open=automated,
             )
-    return OpenState(hotline, at, known=True, is_open=False, closed_because=today_reason)
+    return OpenState(
+        hotline, at, True, False, closed_because=today.closed_because, automated_open=automated
+    )

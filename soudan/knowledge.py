@@ -21,7 +21,7 @@ ANSWERS_FILE = HERE / "answers.yml"
 # read after answers.yml, whose entries win on a conflict.
 STAFF_ANSWERS_FILE = HERE / "answers_staff.yml"
 
-PLACEHOLDER = re.compile(r"\{([a-z0-9_.]+)\}")
+PLACEHOLDER = re.compile(r"\{([\w.]+)\}")
 
 
 class KnowledgeError(LookupError):
@@ -112,6 +112,8 @@ class Hotline:
     schedule: Any
     source: str
     note: str | None = None
+    fee_text: str | None = None
+    alt_number: str | None = None  # another way in (e.g. from IP phones)
 
     @property
     def tel_uri(self) -> str:
@@ -145,7 +147,9 @@ def hotline(key: str) -> Hotline:
         hours_text=entry["hours_text"],
         schedule=entry.get("schedule"),
         source=entry["source"],
-        note=entry.get("note"),
+        note=render(entry["note"]) if entry.get("note") else None,
+        fee_text=entry.get("fee_text"),
+        alt_number=str(entry["alt_number"]) if entry.get("alt_number") else None,
     )
 
 
@@ -155,16 +159,21 @@ def hotlines() -> list[Hotline]:
 
 def known_numbers() -> set[str]:
     """Every phone number the knowledge file lists, as written in the source."""
-    return {h.number for h in hotlines()}
+    return {h.number for h in hotlines()} | {h.alt_number for h in hotlines() if h.alt_number}
 
 
 @dataclass
 class Button:
     title: str
-    intent: str
+    intent: str  # an intent of the domain, or a key of the catalogue
 
     @property
     def payload(self) -> str:
+        # Imported here: the catalogue module reads this one.
+        from soudan.catalogue import ENTRY_ENTITY, RETRIEVAL_INTENT, is_entry
+
+        if is_entry(self.intent):
+            return f'/{RETRIEVAL_INTENT}{{"{ENTRY_ENTITY}":"{self.intent}"}}'
         return f"/{self.intent}"
 
 

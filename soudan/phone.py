@@ -173,3 +173,136 @@ def from_entities(entities: list[dict]) -> list[Caller]:
         elif entity.get("entity") == ENTITY_NUMBER and (caller := classify(value)):
             callers.append(caller)
     return callers
+
+
+# ---------------------------------------------------------------------------
+# Questions about the beginning of a number (「0570から始まる番号って？」「+1から着信」)
+# ---------------------------------------------------------------------------
+
+# Each prefix people ask about, and the catalogue entry that answers it.
+# Longest first, so that 0120 is not read as 01 + 20.
+PREFIX_ENTRIES: dict[str, str] = {
+    "0120": "prefix_freedial",
+    "0800": "prefix_freedial",
+    "0570": "prefix_navi",
+    "0990": "prefix_0990",
+    "050": "prefix_ip",
+    "070": "prefix_mobile",
+    "080": "prefix_mobile",
+    "090": "prefix_mobile",
+    "020": "prefix_020",
+    "060": "prefix_060",
+    "010": "prefix_010",
+    "184": "prefix_184_186",
+    "186": "prefix_184_186",
+}
+# What a number's kind (classify) is answered by.
+KIND_ENTRIES: dict[str, str] = {
+    "fixed": "prefix_fixed",
+    "mobile": "prefix_mobile",
+    "ip": "prefix_ip",
+    "freedial": "prefix_freedial",
+    "navi": "prefix_navi",
+    "premium": "prefix_0990",
+    "m2m": "prefix_020",
+    "international": "international_call",
+    "starts_with_9": "number_starts_with_9",
+    "invalid": "unknown_number",
+}
+DISPLAY_ENTRIES: dict[str, str] = {
+    "非通知": "hitsuchi",
+    "公衆電話": "display_words",
+    "表示圏外": "display_words",
+    "通知不可能": "display_words",
+}
+# Words around a prefix that make it a question about numbers, not a price or a date.
+_PREFIX_CONTEXT = (
+    r"(?:から始ま|ではじま|で始ま|からはじま|始まり|はじまり|から(?:の)?(?:着信|電話|でんわ|かか|SMS|sms|メール)|"
+    r"の番号|番号|ばんごう|って(?:何|なに|なん|どこ|誰|だれ)|とは|は何|はなに|からかか|の電話|発信|表示|局番|"
+    r"から来|からき|でかか|って|つけ|付け|は(?:無料|有料|安全|危険|詐欺)|[?？])"
+)
+_PREFIX = re.compile(
+    r"(?<![\d+\-])(\+\s?\d{1,4}|\+|0120|0800|0570|0990|050|070|080|090|020|060|010|184|186|0\d{1,4}|9)"
+    r"(?![\d])\s*(?=を?" + _PREFIX_CONTEXT + ")"
+)
+_AREA_CODE = re.compile(r"0[1-9]\d{0,3}")
+
+
+@dataclass(frozen=True)
+class Prefix:
+    """The beginning of a number that a message asks about (no whole number)."""
+
+    value: str  # as people write it: "0570", "+44", "+", "03", "9"
+    entry: str  # the catalogue entry that answers it
+    country: str | None = None  # for "+<code>"
+    start: int = 0
+    end: int = 0
+
+
+def _country_of_code(code: str) -> str | None:
+    """「イギリス」, or 「アメリカ合衆国など」 for a code several countries share (+1)."""
+    regions = [r for r in phonenumbers.region_codes_for_country_code(int(code)) if r != "001"]
+    if not regions:
+        return None
+    example = phonenumbers.example_number(regions[0])
+    name = geocoder.country_name_for_number(example, "ja") if example else None
+    if name and len(regions) > 1:
+        name += "など"
+    return name
+
+
+def classify_prefix(value: str) -> Prefix | None:
+    value = value.replace(" ", "")
+    if value.startswith("+"):
+        code = value[1:]
+        if code == "81":
+            return Prefix(value, "unknown_number", "日本")
+        return Prefix(value, "international_call", _country_of_code(code) if code else None)
+    if value == "9":
+        return Prefix(value, "number_starts_with_9")
+    if value in PREFIX_ENTRIES:
+        return Prefix(value, PREFIX_ENTRIES[value])
+    if _AREA_CODE.fullmatch(value):
+        return Prefix(value, "prefix_fixed")
+    return None
+
+
+def find_prefixes(text: str) -> list[Prefix]:
+    """Prefixes a message asks about, outside any whole number it also holds."""
+    norm = normalize(text)
+    taken = [(c.start, c.end) for c in find_callers(text) if c.kind != "display"]
+    found: list[Prefix] = []
+    for match in _PREFIX.finditer(norm):
+        start, end = match.span(1)
+        if any(s <= start < e for s, e in taken):
+            continue
+        prefix = classify_prefix(match.group(1))
+        if prefix and prefix.value not in {p.value for p in found}:
+            found.append(replace(prefix, start=start, end=end))
+    return found
+
+
+ENTITY_PREFIX = "number_prefix"
+
+
+def prefix_entities(text: str) -> list[dict]:
+    return [
+        {
+            "entity": ENTITY_PREFIX,
+            "value": p.value,
+            "start": p.start,
+            "end": p.end,
+            "confidence_entity": 1.0,
+        }
+        for p in find_prefixes(text)
+    ]
+
+
+def prefixes_from_entities(entities: list[dict]) -> list[Prefix]:
+    found = []
+    for entity in entities or []:
+        if entity.get("entity") == ENTITY_PREFIX:
+            prefix = classify_prefix(str(entity.get("value") or ""))
+            if prefix:
+                found.append(prefix)
+    return found

@@ -22,6 +22,7 @@ from actions.eligibility import (
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from soudan import catalogue
 from soudan import knowledge as kb
 from soudan.eligibility import UNKNOWN
 from soudan.eligibility_replies import form_slots
@@ -46,15 +47,22 @@ class Conversation:
         self.asked: list[str] = []
         self.meta: list[dict[str, Any]] = []
 
-    def tracker(self, text: str, intent: str, confidence: float, events=(), entities=()) -> Tracker:
+    def tracker(
+        self, text: str, intent: str, confidence: float, events=(), entities=(), entry=None
+    ) -> Tracker:
+        message = {
+            "text": text,
+            "intent": {"name": intent, "confidence": confidence},
+            "entities": list(entities),
+        }
+        if entry:
+            ranking = [{"intent_response_key": f"faq/{entry}", "confidence": confidence}]
+            message["response_selector"] = {"faq": {"response": ranking[0], "ranking": ranking}}
+        self.last = (text, intent, confidence, list(entities), entry)
         return Tracker(
             sender_id="test",
             slots=dict(self.slots),
-            latest_message={
-                "text": text,
-                "intent": {"name": intent, "confidence": confidence},
-                "entities": list(entities),
-            },
+            latest_message=message,
             events=list(events),
             paused=False,
             followup_action=None,
@@ -75,7 +83,9 @@ class Conversation:
         slot = self.slots.get("requested_slot")
         if slot:
             action = next(c for c in AskSlot.__subclasses__() if c.slot == slot)()
+            last = self.last
             await self.run(action, self.tracker("", "", 1.0))
+            self.last = last
             self.asked.append(slot)
         return slot
 
@@ -84,17 +94,27 @@ class Conversation:
         await self.run(ValidateEligibilityForm(), self.tracker(text, intent, 1.0))
         return await self.ask_next()
 
-    async def answer(self, text: str, intent: str = "nlu_fallback", confidence: float = 0.5):
+    async def answer(
+        self, text: str, intent: str = "nlu_fallback", confidence: float = 0.5, entry=None
+    ):
         slot = self.slots["requested_slot"]
         self.slots[slot] = text  # the from_text mapping
         extracted = [{"event": "slot", "name": slot, "value": text}]
-        await self.run(ValidateEligibilityForm(), self.tracker(text, intent, confidence, extracted))
+        await self.run(
+            ValidateEligibilityForm(),
+            self.tracker(text, intent, confidence, extracted, entry=entry),
+        )
         return await self.ask_next()
 
     async def finish(self) -> str:
+        """The result action, with the last user message still the latest (as in Rasa)."""
         assert self.slots["requested_slot"] is None
-        await self.run(ActionEligibilityResult(), self.tracker("", "", 1.0))
-        return self.said[-1]["text"]
+        text, intent, confidence, _events, entry = self.last
+        before = len(self.said)
+        await self.run(
+            ActionEligibilityResult(), self.tracker(text, intent, confidence, entry=entry)
+        )
+        return "\n\n".join(m["text"] for m in self.said[before:] if m.get("text"))
 
 
 async def test_eligible_in_2020_with_the_buttons():
@@ -123,18 +143,22 @@ async def test_free_text_answers_in_dialect_and_full_width():
     await talk.start("２０２０年８月３１日なら無料で相談できた？")
     assert await talk.answer("せやで、ドコモや", "affirm", 0.7) == "sns_topic"
     assert (
-        await talk.answer("インスタで悪口書かれたことです", "sns_defamation", 0.9) == "first_case"
+        await talk.answer("インスタで悪口書かれたことです", "faq", 0.9, entry="sns_defamation")
+        == "first_case"
     )
     assert await talk.answer("はじめてです") == "staff_not_adviser"
     # 「アドバイザー」 answers the question even though the NLU hears a topic
-    assert await talk.answer("消費生活アドバイザーの人でした", "docomo_adviser_fee", 0.95) is None
+    assert (
+        await talk.answer("消費生活アドバイザーの人でした", "faq", 0.95, entry="docomo_adviser_fee")
+        is None
+    )
     text = await talk.finish()
     assert "対象外" in text.splitlines()[0]
     assert text.splitlines()[2].startswith("× ") and "消費生活アドバイザー" in text
 
 
 async def test_not_eligible_today_asks_nothing():
-    talk = Conversation()
+    talk = Conversation(topic="docomo_free_trial")
     assert await talk.start("今から無料で相談できる？") is None
     text = await talk.finish()
     assert "すでに終了しています" in text.splitlines()[0]
@@ -142,7 +166,7 @@ async def test_not_eligible_today_asks_nothing():
 
 
 async def test_facts_in_the_question_are_not_asked_again():
-    talk = Conversation()
+    talk = Conversation(topic="docomo_service")
     assert await talk.start("auでも使える？") is None
     assert "対象外" in (await talk.finish())
     assert talk.asked == []
@@ -186,16 +210,26 @@ async def test_a_new_question_ends_the_check_and_is_answered():
     talk = Conversation()
     await talk.start("2020年7月20日なら無料だった？")
     assert (
-        await talk.answer("知らない番号から電話がかかってきた", "faq_unknown_number", 0.99) is None
+        await talk.answer("知らない番号から電話がかかってきた", "faq", 0.99, entry="unknown_number")
+        is None
     )
     text = await talk.finish()
-    assert text.startswith(kb.reply_for("faq_unknown_number").text)
-    assert talk.slots["topic"] == "faq_unknown_number"
+    assert text.startswith(kb.render(catalogue.entry("unknown_number").now))
+    assert talk.slots["topic"] == "unknown_number"
     assert talk.slots["docomo_line"] is None
 
 
-async def test_payment_claim_above_the_cap():
+async def test_a_crime_in_progress_inside_the_check_gets_110_first():
     talk = Conversation()
+    await talk.start("ネットトラブルあんしんサポートって使える？")
+    assert await talk.answer("いまATMの前で電話の指示を受けてるんです") is None
+    text = await talk.finish()
+    assert text.splitlines()[0].startswith("今すぐ" + kb.hotline("police_emergency").number)
+    assert talk.slots["topic"] == "crime_in_progress"
+
+
+async def test_payment_claim_above_the_cap():
+    talk = Conversation(topic="docomo_fraud_cover")
     assert await talk.start("カードを150万円不正利用された。補償される？") == "subscriber"
     assert await talk.answer("入ってます") == "provider_recognised"  # card: already said
     assert await talk.answer("はい、認めてもらいました", "affirm", 0.8) == "provider_paid_yen"
@@ -206,7 +240,7 @@ async def test_payment_claim_above_the_cap():
 
 
 async def test_amounts_asked_when_not_in_the_story():
-    talk = Conversation()
+    talk = Conversation(topic="docomo_fraud_cover")
     await talk.start("PayPayで勝手に払われたけど補償ある？")
     await talk.answer("加入してます")
     await talk.answer("/affirm", "affirm", 1.0)
@@ -219,13 +253,13 @@ async def test_amounts_asked_when_not_in_the_story():
 
 async def test_which_scheme_is_asked_with_buttons():
     talk = Conversation()
-    assert await talk.start("私も対象になりますか") == "elig_scheme"
+    assert await talk.start("ドコモのサービス、私も対象になりますか") == "elig_scheme"
     titles = [b["title"] for b in talk.said[-1]["buttons"]]
     assert await talk.answer(titles[3]) == "subscriber"
 
 
 async def test_why_gives_the_same_reasons():
-    talk = Conversation()
+    talk = Conversation(topic="docomo_service")
     await talk.start("ソフトバンクやけど入れる？")
     decided = await talk.finish()
     await talk.run(ActionExplainWhy(), talk.tracker("なんで？", "ask_why", 0.99))
@@ -258,5 +292,30 @@ async def test_a_pasted_caller_number_gets_the_numbers_answer_not_the_check():
     await talk.run(ValidateEligibilityForm(), trk())
     assert talk.slots["requested_slot"] is None
     await talk.run(ActionEligibilityResult(), trk())
-    assert "ナビダイヤル" in talk.said[-1]["text"]
+    assert "ナビダイヤル" in talk.said[-2]["text"]
     assert talk.asked == []
+
+
+@pytest.mark.parametrize(
+    "text, entry",
+    [
+        (
+            "息子を名乗る男から電話で、会社のお金をなくしたから今日中に300万円必要だと言われた",
+            "ore_ore",
+        ),
+        ("市役所の職員から医療費の還付金があるのでATMに行ってくださいと電話がありました", "refund"),
+    ],
+)
+async def test_money_words_alone_never_start_the_check(text, entry):
+    """The issue's misroutes: a scam story read as an eligibility question gets its entry."""
+    talk = Conversation()
+    await talk.run(
+        ActionEligibilityStart(), talk.tracker(text, "check_eligibility", 0.6, entry=entry)
+    )
+    await talk.run(
+        ValidateEligibilityForm(), talk.tracker(text, "check_eligibility", 0.6, entry=entry)
+    )
+    assert talk.slots["requested_slot"] is None and talk.asked == []
+    answer = await talk.finish()
+    assert answer.startswith(kb.render(catalogue.entry(entry).now))
+    assert "どれについて確認しますか" not in answer

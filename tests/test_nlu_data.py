@@ -7,12 +7,15 @@ from pathlib import Path
 
 import yaml
 
+from soudan.catalogue import RETRIEVAL_INTENT, entries
 from soudan.normalize import normalize
 
 BOT = Path(__file__).resolve().parent.parent / "chatbot"
-# Intents whose paraphrases the issue asks for (every topic the bot answers).
+# Catalogue entries: at least 40 varied examples each, from several writers
+# (the landscape issue); other intents at least 25.
+MIN_ENTRY_TRAINING = 40
 MIN_TRAINING = 25
-MIN_HELDOUT = 10
+MIN_HELDOUT = 6
 
 
 def examples(path: Path) -> list[tuple[str, str]]:
@@ -33,22 +36,29 @@ def heldout() -> list[tuple[str, str]]:
     return examples(BOT / "heldout" / "nlu.yml")
 
 
-def domain_intents() -> set[str]:
-    return set(yaml.safe_load((BOT / "domain.yml").read_text(encoding="utf-8"))["intents"])
+def labels() -> set[str]:
+    """Every label the NLU learns: the domain's intents, the catalogue as faq/<entry>."""
+    intents = set(yaml.safe_load((BOT / "domain.yml").read_text(encoding="utf-8"))["intents"])
+    return (intents - {RETRIEVAL_INTENT}) | {f"{RETRIEVAL_INTENT}/{k}" for k in entries()}
 
 
-def test_every_intent_has_enough_varied_training_examples():
+def test_every_label_has_enough_varied_training_examples():
     counts = Counter(intent for intent, _ in training())
-    assert set(counts) == domain_intents()
-    assert {i: n for i, n in counts.items() if n < MIN_TRAINING} == {}
+    assert set(counts) == labels()
+    low = {
+        i: n
+        for i, n in counts.items()
+        if n < (MIN_ENTRY_TRAINING if i.startswith(f"{RETRIEVAL_INTENT}/") else MIN_TRAINING)
+    }
+    assert low == {}
 
 
-def test_heldout_covers_every_intent_and_has_200_messages():
+def test_heldout_covers_every_label_and_has_1000_messages():
     items = heldout()
     counts = Counter(intent for intent, _ in items)
-    assert set(counts) == domain_intents()
+    assert set(counts) == labels()
     assert min(counts.values()) >= MIN_HELDOUT
-    assert len(items) >= 200
+    assert len(items) >= 1000
 
 
 def test_no_heldout_message_is_in_the_training_data():

@@ -7,9 +7,17 @@ from datetime import datetime
 import pytest
 
 from soudan import knowledge as kb
-from soudan.dialogue import caller_answer
+from soudan.dialogue import number_answer
 from soudan.hours import JST
-from soudan.phone import as_entities, classify, find_callers, from_entities
+from soudan.phone import (
+    as_entities,
+    classify,
+    find_callers,
+    find_prefixes,
+    from_entities,
+    prefix_entities,
+    prefixes_from_entities,
+)
 
 # (as the user types it, kind, how the bot writes it back, area or country)
 # Real ranges: city halls, well-known public lines, Ofcom's drama range,
@@ -138,7 +146,7 @@ MOMENT = datetime(2026, 11, 24, 12, 0, tzinfo=JST)  # a Tuesday noon
 
 
 def reply_to(text: str) -> str:
-    return caller_answer(find_callers(text), None, MOMENT).text
+    return number_answer(find_callers(text), find_prefixes(text), MOMENT).full_text
 
 
 @pytest.mark.parametrize("typed, _k, _s, _w", [*NUMBERS, ("03-6162-1111", "", "", "")])
@@ -155,12 +163,11 @@ def test_known_number_is_named_with_the_spoofing_warning():
 
 
 def test_international_number_leads_to_stopping_international_calls():
-    result = caller_answer(find_callers("+44 20 7946 0958から着信"), None, MOMENT)
-    assert "イギリスからの" in result.text
-    assert kb.render("{advice.international_share}") in result.text
+    result = number_answer(find_callers("+44 20 7946 0958から着信"), [], MOMENT)
+    assert "イギリスからの" in result.text.splitlines()[0]
     assert kb.hotline("intl_stop").number in result.text
-    assert "受付中" in result.text
-    assert result.topic == "faq_stop_international"
+    assert "受付中" in result.full_text
+    assert result.topic == "international_call"
 
 
 def test_navi_dial_explains_the_charge():
@@ -176,3 +183,63 @@ def test_only_three_numbers_are_explained_at_once():
     text = reply_to("090-1234-5678、080-2345-6789、070-3456-7890、050-3123-4567")
     assert "ほかに1件" in text
     assert "050-3123-4567" not in text
+
+
+# Questions about a prefix alone (issue: 「＋１から始まる番号」「０９０から始まる」
+# 「0570から始まる番号ってなに？」 were all answered as numbers starting with 9).
+@pytest.mark.parametrize(
+    "text, value, entry",
+    [
+        ("＋１から始まる番号から着信がありました", "+1", "international_call"),
+        ("０９０から始まる知らない番号から着信", "090", "prefix_mobile"),
+        ("0570から始まる番号ってなに？", "0570", "prefix_navi"),
+        ("0120の番号って無料？", "0120", "prefix_freedial"),
+        ("0800からの電話", "0800", "prefix_freedial"),
+        ("050の番号ってどこからかけてるの", "050", "prefix_ip"),
+        ("070で始まる番号", "070", "prefix_mobile"),
+        ("020から始まる番号って何", "020", "prefix_020"),
+        ("060の番号から着信", "060", "prefix_060"),
+        ("0990から始まる番号", "0990", "prefix_0990"),
+        ("184をつけてかけると？", "184", "prefix_184_186"),
+        ("186って何", "186", "prefix_184_186"),
+        ("9から始まる番号から電話があった", "9", "number_starts_with_9"),
+        ("+44の番号から電話", "+44", "international_call"),
+        ("+675って何？", "+675", "international_call"),
+        ("＋から始まる電話", "+", "international_call"),
+        ("010から始まる番号が表示された", "010", "prefix_010"),
+        ("03から始まる番号から何度も", "03", "prefix_fixed"),
+    ],
+)
+def test_prefix_questions_are_read_as_their_prefix(text, value, entry):
+    found = find_prefixes(text)
+    assert [(p.value, p.entry) for p in found] == [(value, entry)]
+    assert [p.value for p in prefixes_from_entities(prefix_entities(text))] == [value]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["1000円払った", "2020年7月", "3時に電話", "090-1234-5678から電話", "180日", "電話は110番"],
+)
+def test_prices_dates_and_whole_numbers_are_not_prefixes(text):
+    assert find_prefixes(text) == []
+
+
+def test_international_prefix_names_the_country():
+    (plus1,) = find_prefixes("+1から始まる番号")
+    assert plus1.country and plus1.country.endswith("など")  # +1 is shared (US, Canada...)
+    (uk,) = find_prefixes("+44の番号")
+    assert uk.country.startswith("イギリス")
+
+
+@pytest.mark.parametrize(
+    "text, expected, wrong",
+    [
+        ("＋１から始まる番号から着信がありました", "国際電話", "9から始まる番号は"),
+        ("０９０から始まる知らない番号から着信", "携帯電話の番号", "9から始まる番号は"),
+        ("0570から始まる番号ってなに？", "ナビダイヤル", "9から始まる番号は"),
+    ],
+)
+def test_prefix_answers_are_right_for_the_prefix(text, expected, wrong):
+    result = number_answer(find_callers(text), find_prefixes(text), MOMENT)
+    assert expected in result.text
+    assert wrong not in result.full_text

@@ -17,9 +17,9 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.answers import send
-from soudan import dialogue
-from soudan.case_text import Reply, scheme_in
+from actions.answers import outcome_events, send, turn_of
+from soudan import catalogue, dialogue, urgency
+from soudan.case_text import Reply, names_docomo, scheme_in
 from soudan.dates import Span, day_in_japan
 from soudan.eligibility import UNKNOWN, scheme_for_topic
 from soudan.eligibility_replies import (
@@ -40,18 +40,17 @@ from soudan.eligibility_replies import (
 )
 from soudan.hours import now_jst
 from soudan.phone import from_entities
+from soudan.turn import respond, scam_context
 
 FORM = "eligibility_form"
 DATE_SLOT = "elig_date"
-EXIT_SLOT = "elig_exit"  # None, "stop", or "switch:<intent>"
+EXIT_SLOT = "elig_exit"  # None, "stop", or "switch" (a new question ends the check)
 RETRIES_SLOT = "elig_retries"
 # Unreadable answers to one question before it is taken as 「わからない」.
 MAX_RETRIES = 2
 # A message the form cannot read, that the NLU reads this surely as another
 # topic, ends the check and gets that topic's answer.
 SWITCH_CONFIDENCE = 0.8
-# What a message with a caller number in it is answered as.
-CALLER_INTENT = "faq_unknown_number"
 NOT_A_SWITCH = {"affirm", "deny", "stop", "dont_know", "check_eligibility", "ask_why"}
 
 
@@ -101,7 +100,15 @@ class ActionEligibilityStart(Action):
         if from_entities(tracker.latest_message.get("entities")) and not scheme_in(text):
             # A pasted caller number (「0570で始まる番号って何？」) is about who
             # called, whatever digits made the NLU think of eligibility.
-            return [SlotSet(EXIT_SLOT, f"switch:{CALLER_INTENT}")]
+            return [SlotSet(EXIT_SLOT, "switch")]
+        topic = catalogue.entry(tracker.get_slot("topic"))
+        in_context = bool(topic and topic.group == "docomo") or scheme_for_topic(
+            tracker.get_slot("topic")
+        )
+        if not text.startswith("/") and not names_docomo(text) and not in_context:
+            # Money or urgency words alone (「息子が今日中に300万円必要と」) never
+            # start the check: only a question about docomo's schemes does.
+            return [SlotSet(EXIT_SLOT, "switch")]
         previous = case_of(tracker)
         case = case_for_question(
             text,
@@ -144,9 +151,13 @@ class ValidateEligibilityForm(FormValidationAction):
             # The question's own words first (「スタッフでした」 reads as an
             # answer even if the NLU hears ask_human), then a new question
             # (「知らない番号から電話が」 is not 「知らない」), then はい/いいえ.
+            if urgency.detect(str(value), scam_context(tracker.get_slot("topic"))):
+                # A crime in progress ends the check at once: 110 first.
+                events += [SlotSet(key, None), SlotSet(EXIT_SLOT, "switch")]
+                continue
             read = read_answer(key, str(value), intent.get("name"), own_only=True)
             if read is None and self._switches(intent):
-                events += [SlotSet(key, None), SlotSet(EXIT_SLOT, f"switch:{intent['name']}")]
+                events += [SlotSet(key, None), SlotSet(EXIT_SLOT, "switch")]
                 continue
             if read is None:
                 read = read_answer(key, str(value), intent.get("name"))
@@ -220,21 +231,19 @@ class ActionEligibilityResult(Action):
         case = case_of(tracker)
         exit_ = tracker.get_slot(EXIT_SLOT) or ""
         moment = now_jst()
+        resets = [SlotSet(EXIT_SLOT, None), SlotSet(RETRIES_SLOT, 0.0)]
+        if exit_ == "switch":
+            # The new question (or the crime in progress) is answered as any turn.
+            outcome = respond(turn_of(tracker))
+            send(dispatcher, outcome.answer, tracker)
+            return [*outcome_events(outcome), *resets]
         if exit_ == "stop":
             answer = stopped(case.scheme, moment)
-        elif exit_.startswith("switch:"):
-            callers = from_entities(tracker.latest_message.get("entities"))
-            intent = exit_.split(":", 1)[1]
-            answer = dialogue.answer(intent, tracker.get_slot("topic"), moment, callers)
         else:
             answer = result(case, moment, _today())
+        answer.kind = "eligibility"
         send(dispatcher, answer, tracker)
-        return [
-            SlotSet("topic", answer.topic),
-            SlotSet(EXIT_SLOT, None),
-            SlotSet(RETRIES_SLOT, 0.0),
-            SlotSet("misunderstood", 0.0),
-        ]
+        return [SlotSet("topic", answer.topic), SlotSet("misunderstood", 0.0), *resets]
 
 
 class ActionExplainWhy(Action):
@@ -251,5 +260,6 @@ class ActionExplainWhy(Action):
         if in_context and in_context != case.scheme:
             case = Case(in_context, Span(_today(), _today()), case.facts)
         answer = explain(case if case.scheme else None, now_jst(), _today())
+        answer.kind = "eligibility"
         send(dispatcher, answer, tracker)
         return [SlotSet("misunderstood", 0.0)]

@@ -1,4 +1,5 @@
-"""Finds caller numbers and display words (非通知, 表示圏外 ...) as entities.
+"""Finds caller numbers, display words (非通知, 表示圏外 ...) and number
+prefixes asked about (「0570から始まる番号」「+44」) as entities.
 
 Rule-based on purpose: numbers are read by soudan.phone with the
 `phonenumbers` library, which is more reliable than a learned extractor
@@ -17,7 +18,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import ENTITIES, EXTRACTOR, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from soudan.phone import as_entities
+from soudan.phone import as_entities, prefix_entities
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
@@ -37,7 +38,10 @@ class CallerNumberExtractor(GraphComponent):
             text = message.get(TEXT) or ""
             if text.startswith("/"):
                 continue  # a button payload
-            found = [{**e, EXTRACTOR: type(self).__name__} for e in as_entities(text)]
+            found = [
+                {**e, EXTRACTOR: type(self).__name__}
+                for e in [*as_entities(text), *prefix_entities(text)]
+            ]
             if found:
                 message.set(ENTITIES, [*message.get(ENTITIES, []), *found], add_to_output=True)
         return messages

@@ -1,0 +1,183 @@
+"""Is a crime happening right now? (someone at the door, at the ATM, about to pay)
+
+A crime in progress gets 110 first in any turn: in the eligibility form,
+after a fallback, in the middle of a story. The NLU learns the intent
+`crime_in_progress` from examples; these rules are the net under it for the
+situations the police name, written to be precise rather than broad: a
+hypothetical 「来たら」 or a past 「振り込んでしまった」 is not urgent. Each rule
+names what not to do, which the reply says right after 110.
+
+Plain module: no Rasa import.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from soudan.normalize import normalize
+
+
+@dataclass(frozen=True)
+class Trigger:
+    kind: str  # door | atm | transfer | secret | threat
+    matched: str
+
+
+# Now, or about to happen (not 今日・今週, not the いま of 「ないまま」).
+_NOW = (
+    r"(?:今(?![日週月年度回後朝晩])|いま(?![まさせす])|イマ|今から|いまから|これから|今すぐ|いますぐ|"
+    r"もうすぐ|今日中|きょう中|今夜|至急|急いで|なう)"
+)
+_PEOPLE = (
+    r"(?:警察|刑事|警官|検事|検察|銀行|協会|職員|役所|市役所|区役所|弁護士|部下|同僚|後輩|上司|"
+    r"男|女|人|者|やつ|ヤツ|業者|受け子|犯人|誰か|使い|係|係員|担当|息子|孫|甥)"
+)
+_HOME = r"(?:家|いえ|うち|自宅|玄関|部屋|マンション|アパート|門|近所)"
+# Someone there now or arriving (「来てる」「向かってる」「着いた」), never a past
+# visit (「家に来た人に渡した」) nor a call or a message that came (「電話が来た」).
+_THERE = (
+    r"(?:来て(?:い|る|ます)|来てる|きてる|きている|来とる|きとる|来ちょる|来てん|来よる|着いた|着きました|今来ました|"
+    r"向かって(?:い|る|ます)|向かってる|ピンポン|インターホン|チャイム)"
+)
+_PRESENT = r"(?:いる|いて|います|おる|おって|立って|待って|うろうろ)(?!か|の[?？か])"
+_AT_HOME = (
+    rf"{_HOME}(?:の前|の外|のそば|の近く)(?:に|で)?{_PRESENT}|"
+    rf"{_HOME}(?:の前|の外|のそば|の近く)?(?:に|で|まで).{{0,4}}(?:が|は|も|人|男|女|者){_PRESENT}"
+)
+# A collector coming (「取りに来るって」「職員がうかがいます」): the police ask for 110 when
+# 「犯人が自宅に来る」 (shared/facts-landscape.md, 110 の使い分け).
+_COLLECT = (
+    r"(?<!印鑑)(?<!はんこ)(?<!ハンコ)(?:取りに|とりに|受け取りに|うけとりに|回収しに|回収に|預かりに|"
+    r"あずかりに|もらいに|集金に|引き取りに)(?:来(?!た)|く(?!れ)|き(?!た)|行(?!った|ってる|っと)|伺|うかが)"
+)
+_COMING = rf"{_PEOPLE}.{{0,6}}(?:{_HOME}(?:に|まで)?)?(?:伺います|うかがいます|来るって|くるって|来るそう|来るらしい|来るみたい|来ると言|来ます(?!か))"
+_CARD_CASH = r"(?:カード|キャッシュカード|通帳|現金|お金|おかね|金|暗証番号)"
+_ATM = r"(?:ATM|atm|エーティーエム|えーてぃーえむ|現金自動)"
+_AT_ATM = (
+    r"(?:に(?:いる|います|いて|居る|居ます|おる|おります|おって)|の前(?:にい|で|に立)|で(?:操作し(?:て(?:る|い))|"
+    r"待)|に着い|に来てる|に来ている|にきてる|なう|へ向かって|に向かって|に行ってる|にむかって)"
+)
+_TRANSFER = r"(?:振り込|振込|ふりこ|送金|入金|お金を移|おかねをうつ|お金を送|払い込|支払|払え|払わ)"
+# A transfer already done is not urgent ("振り込んでしまった", "送金した").
+_PAST = r".{0,3}(?:でしまっ|でしも|じゃっ|ちゃっ|んだ|ました|した|った|済|終わ|め詐欺)"
+_IMMINENT = (
+    r"(?:する|します|しよう|しろ|しなきゃ|しないと|しなければ|しないといけ|するところ|するとこ|する前|"
+    r"む(?!か)|め(?!詐欺)|みます|もう|まないと|まなきゃ|まなければ|まないといけ|わないと|わなきゃ|うところ|"
+    r"んで(?:と|って|ください|くれ)|る(?:ように|よう)|ように言われ|と言われ|って言われ|するように)"
+)
+_SECRET = (
+    r"(?:誰にも|だれにも|家族にも|かぞくにも|銀行にも|警察にも|人に)(?:言|い|話|はな|相談|そうだん|しゃべ)"
+    r"(?:う|わ|す|さ|する|しちゃ|っちゃ|ったら|すな|うな|わないで|さないで|するな|しないで|ってはいけない)"
+)
+_SECRET2 = r"(?:内緒に|ないしょに|秘密に|守秘義務)"
+_STAY_ON = r"(?:電話を?切るな|電話を?切らないで|切らずに|つないだまま|繋いだまま|電話中|通話中|話しながら|ビデオ通話中)"
+_THREAT = r"(?:殺す|ころす|殺される|刺す|火をつけ|燃やす)"
+_HELP = r"(?:助けて|たすけて|タスケテ|誰か来て)"
+
+_RULES: list[tuple[str, re.Pattern[str]]] = [
+    # someone at the door, or a collector for a card or cash on the way
+    ("door", re.compile(rf"{_PEOPLE}.{{0,10}}{_THERE}")),
+    ("door", re.compile(rf"{_HOME}(?:の前|に|まで|の外|のそば).{{0,6}}{_THERE}")),
+    ("door", re.compile(rf"{_PEOPLE}.{{0,8}}{_AT_HOME}")),
+    (
+        "door",
+        re.compile(
+            rf"{_PEOPLE}が?.{{0,4}}来て.{{0,14}}(?:渡せ|出せ|見せろ|開けろ|入れろ|入れて|よこせ)"
+        ),
+    ),
+    ("door", re.compile(rf"{_COLLECT}")),
+    ("door", re.compile(rf"{_COMING}")),
+    ("door", re.compile(r"(?:ピンポン|インターホン|チャイム)が?(?:鳴|なっ|押され)")),
+    # at the ATM, or on the way there, following instructions
+    ("atm", re.compile(rf"{_ATM}.{{0,6}}{_AT_ATM}")),
+    ("atm", re.compile(rf"{_NOW}.{{0,10}}{_ATM}")),
+    (
+        "atm",
+        re.compile(
+            rf"{_ATM}.{{0,20}}(?:電話しながら|電話で指示|指示され|つないだまま|繋いだまま|手続き中|操作中)"
+        ),
+    ),
+    ("atm", re.compile(rf"(?:銀行|窓口|{_ATM}|コンビニ).{{0,4}}(?:に|へ)(?:向かわされ|行かされ)")),
+    (
+        "atm",
+        re.compile(
+            rf"{_NOW}.{{0,20}}(?:銀行|窓口|振込の窓口).{{0,4}}(?:にいる|にいます|におる|に向かって|へ向かって|向かっとる)"
+        ),
+    ),
+    # about to transfer now
+    ("transfer", re.compile(rf"{_NOW}.{{0,30}}{_TRANSFER}(?!{_PAST}).{{0,8}}{_IMMINENT}")),
+    (
+        "transfer",
+        re.compile(
+            rf"{_NOW}.{{0,15}}{_CARD_CASH}を?(?:持って|もって)(?:行|い|来|こ)(?:け|い|って)"
+        ),
+    ),
+    ("transfer", re.compile(rf"{_TRANSFER}(?!{_PAST}).{{0,8}}{_IMMINENT}.{{0,12}}{_NOW}")),
+    # told to keep it secret while still on the line
+    ("secret", re.compile(rf"(?:{_SECRET}|{_SECRET2}).{{0,30}}{_STAY_ON}")),
+    ("secret", re.compile(rf"{_STAY_ON}.{{0,30}}(?:{_SECRET}|{_SECRET2})")),
+    ("secret", re.compile(rf"{_NOW}.{{0,10}}(?:{_SECRET}|{_SECRET2})")),
+    # threatened now (殺害予告 → 110), or a cry for help
+    ("threat", re.compile(rf"{_THREAT}")),
+    (
+        "threat",
+        re.compile(
+            rf"(?:脅され|おどされ|脅迫され)(?:て(?:る|い)|と(?:る|っ))|{_NOW}.{{0,10}}(?:脅され|おどされ)"
+        ),
+    ),
+    ("threat", re.compile(rf"{_HELP}")),
+]
+# The words that make a cry for help or a door story about a scam rather
+# than, say, a parcel delivery.
+_SCAM_CONTEXT = re.compile(
+    rf"{_CARD_CASH}|{_ATM}|{_TRANSFER}|{_COLLECT}|詐欺|警察|銀行|電話|息子|孫|還付|逮捕|暗証|封筒|怪しい|あやしい|"
+    r"不審|知らない|殺|受け子|犯人|脅"
+)
+_HYPOTHETICAL = re.compile(
+    r"(?:来たら|来れば|きたら|したら|言われたら|なったら|場合|もし|とき(?:は|に)?どう|"
+    r"こと(?:が|って|は)?(?:あり|ある)|なんてこと|とか言|手口|って聞いた|らしいです|ニュース|ありえる)"
+)
+# What arrived is a call or a message, not a person.
+_MESSAGE = re.compile(
+    r"電話|でんわ|メール|めーる|SMS|sms|LINE|ライン|連絡|手紙|メッセージ|画像|写真|書類|PDF|pdf|DM"
+)
+# Done already, and told afterwards: not happening now.
+_DONE = re.compile(
+    r"てしまい|でしまい|てしまっ|でしまっ|ちゃった|じゃった|てもうた|でもうた|しもうた|もう帰|帰りました|帰った|た後|たあとで"
+)
+_STRONG_NOW = re.compile(
+    r"今(?![日週月年度回後朝晩])|いま(?![まさせす])|なう|来てる|来ている|向かって|着いた"
+)
+# A story told afterwards (「昨日…来て」) is not happening now, unless it says so.
+_EARLIER = re.compile(r"昨日|きのう|先日|先週|おととい|一昨日|この前|以前|去年|先月|夕べ|昼間に")
+_NOW_RE = re.compile(_NOW)
+
+
+def detect(text: str | None, scam_context: bool = False) -> Trigger | None:
+    """The first urgent situation in a message, or None.
+
+    `scam_context`: the conversation is already about a scam (「もう家の前に
+    来てるみたい」 after a story of a card pickup), so a door story needs no
+    scam words of its own.
+    """
+    if not text or text.startswith("/"):
+        return None
+    norm = normalize(text).replace(" ", "")
+    for kind, pattern in _RULES:
+        match = pattern.search(norm)
+        if not match:
+            continue
+        around = norm[max(0, match.start() - 12) : match.end() + 12]
+        if _HYPOTHETICAL.search(around):
+            continue
+        if _EARLIER.search(norm) and not _NOW_RE.search(norm):
+            continue
+        if _DONE.search(norm) and not _STRONG_NOW.search(norm):
+            continue
+        if kind in {"door", "threat"} and not (scam_context or _SCAM_CONTEXT.search(norm)):
+            continue
+        if kind == "door" and _MESSAGE.search(match.group(0)[-8:]):
+            continue
+        return Trigger(kind, match.group(0))
+    return None
