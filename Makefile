@@ -106,6 +106,20 @@ e2e: train ## rasa test: end-to-end conversations in chatbot/tests
 evaluate: train train-stock ## Held-out NLU quality: GiNZA vs stock pipeline, confusion images in results/
 	$(RPY) scripts/evaluate.py --model $(GINZA_MODEL) --stock $(STOCK_MODEL) --out results/heldout $(EVAL_ARGS)
 
+# Whole replies (the right action and the right place to call) on sets
+# written by writers who never saw the training data. The dev sets' errors
+# are for reading; the blind sets print figures only.
+REPLIES := $(RPY) scripts/replies_eval.py --model $(GINZA_MODEL)
+
+.PHONY: dev-eval
+dev-eval: train ## Whole-reply pass rates on the dev sets, with their errors in results/replies/
+	$(REPLIES) chatbot/dev/firstturn.yml chatbot/dev/conversations.yml --show-errors
+
+.PHONY: blind
+blind: train ## Whole-reply pass rates on the blind sets (figures only; fails below the floors)
+	$(REPLIES) chatbot/blind/firstturn.yml chatbot/blind/conversations.yml \
+	  --floor $$(sed -n 1p chatbot/blind/FLOORS) --floor $$(sed -n 2p chatbot/blind/FLOORS)
+
 .PHONY: test-live
 test-live: train ## pytest against the real action server and Rasa over REST
 	MODEL=$(GINZA_MODEL) $(RPY) -m pytest -q -m live
@@ -122,12 +136,17 @@ test-gateway: train $(CHROMIUM) ## Gateway: ruff, then its API, failure and brow
 .PHONY: test
 test: lint test-unit validate train e2e ## Run every test (this is what CI runs)
 	$(MAKE) evaluate EVAL_ARGS="--floor $$(cat chatbot/heldout/FLOOR)"
+	$(MAKE) blind
 	$(MAKE) test-live
 	$(MAKE) test-gateway
 
 .PHONY: bench
 bench: train ## Benchmarks: training, start-up, memory, latency
 	MODEL=$(GINZA_MODEL) $(RPY) bench/bench_rasa.py
+
+.PHONY: bench-conversation
+bench-conversation: train ## CPU-ms per message at turns 10, 100 and 300 of one conversation (SQLite and Redis stores)
+	MODEL=$(GINZA_MODEL) $(RPY) bench/bench_conversation.py
 
 .PHONY: bench-gateway
 bench-gateway: train ## Gateway load benchmark: 1, 10, 50 users, against Rasa directly too

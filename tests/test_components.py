@@ -38,3 +38,47 @@ def test_same_tokens_lemmas_and_vectors(models, text):
     assert [t.lemma_ for t in a] == [t.lemma_ for t in b]
     assert np.array_equal(a.vector, b.vector)
     assert all(np.array_equal(x.vector, y.vector) for x, y in zip(a, b, strict=True))
+
+
+def _message(text: str, intent: str, confidence: float):
+    from rasa.shared.nlu.training_data.message import Message
+
+    message = Message(data={"text": text})
+    message.set("intent", {"name": intent, "confidence": confidence}, add_to_output=True)
+    message.set("intent_ranking", [{"name": intent, "confidence": confidence}], add_to_output=True)
+    return message
+
+
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("いまATMの前にいて電話で言われたとおり操作してる", "faq"),
+        ("銀行協会の人が今から家に来るそうです", "nlu_fallback"),
+        ("誰にも言うなって言われて電話つないだままです", "affirm"),
+    ],
+)
+def test_a_crime_in_progress_overrides_any_reading(text, intent):
+    from components.urgent_override import UrgentOverride
+
+    (message,) = UrgentOverride().process([_message(text, intent, 0.8)])
+    assert message.get("intent") == {"name": "crime_in_progress", "confidence": 1.0}
+    assert message.get("intent_ranking")[0]["name"] == "crime_in_progress"
+    assert message.get("intent_ranking")[1]["name"] == intent
+
+
+@pytest.mark.parametrize("text", ["知らない番号から電話があった", '/faq{"entry":"card_swap"}'])
+def test_other_messages_keep_their_reading(text):
+    from components.urgent_override import UrgentOverride
+
+    (message,) = UrgentOverride().process([_message(text, "faq", 0.8)])
+    assert message.get("intent")["name"] == "faq"
+
+
+def test_prefixes_are_entities_next_to_numbers():
+    from components.caller_numbers import CallerNumberExtractor
+    from rasa.shared.nlu.training_data.message import Message
+
+    message = Message(data={"text": "0120-123-456から電話がきた、0570って何"})
+    (message,) = CallerNumberExtractor().process([message])
+    found = {(e["entity"], e["value"]) for e in message.get("entities")}
+    assert found == {("phone_number", "0120-123-456"), ("number_prefix", "0570")}

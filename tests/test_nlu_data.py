@@ -71,3 +71,17 @@ def test_no_message_has_two_labels():
     for intent, text in training():
         labels.setdefault(normalize(text), set()).add(intent)
     assert {t: i for t, i in labels.items() if len(i) > 1} == {}
+
+
+def test_the_conversation_stories_are_generated_from_the_spec():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, str(root / "scripts" / "conversation_stories.py"), "--check"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout

@@ -9,6 +9,7 @@ import yaml
 
 from app.core.config import Settings
 from app.line_richmenu import IMAGE, MENU, load_menu, register
+from soudan.catalogue import is_entry
 from tests.fake_line import FakeLineServer
 
 DOMAIN = Path(__file__).resolve().parents[3] / "chatbot" / "domain.yml"
@@ -18,7 +19,11 @@ def test_every_area_sends_an_intent_the_assistant_knows_and_fits_the_image():
     menu = load_menu()
     intents = set(yaml.safe_load(DOMAIN.read_text(encoding="utf-8"))["intents"])
     for area in menu.areas:
-        assert area.action.data.removeprefix("/") in intents
+        # "/intent", or "/faq{"entry": "<catalogue key>"}" for a catalogue entry
+        intent, _, entities = area.action.data.removeprefix("/").partition("{")
+        assert intent in intents
+        if entities:
+            assert is_entry(json.loads("{" + entities)["entry"]), area.action.data
         assert len(area.action.label) <= 20
         b = area.bounds
         assert b.x + b.width <= menu.size.width and b.y + b.height <= menu.size.height

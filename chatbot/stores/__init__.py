@@ -1,0 +1,1 @@
+"""Rasa tracker stores of the assistant (chatbot/endpoints*.yml name them)."""
