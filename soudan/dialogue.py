@@ -181,13 +181,16 @@ def answer(intent: str, topic: str | None, moment: datetime) -> Answer:
     return Answer(head, reply.buttons, new_topic, reply.hotlines, details, kind)
 
 
-def hours_answer(topic: str | None, moment: datetime) -> Answer:
+def hours_answer(topic: str | None, moment: datetime, lines: list[Hotline] | None = None) -> Answer:
     """「今つながりますか」「土曜日は？」「祝日も？」「年末年始は？」「何時まで？」.
 
     Answered for the lines of the topic in context (the center by default):
     their hours, whether each is open now, and the year-end closure.
     """
-    lines = [line for line in routed_lines(topic) if line.key != EMERGENCY] or routed_lines(None)
+    if lines is None:
+        lines = [line for line in routed_lines(topic) if line.key != EMERGENCY] or routed_lines(
+            None
+        )
     first = lines[0]
     head_lines = []
     for line in lines[:2]:

@@ -180,15 +180,26 @@ def decision_text(case: Case, today: date, *, again: bool = False) -> str:
     return "\n".join(lines)
 
 
-def next_step(text: str, scheme: str, moment: datetime) -> Answer:
-    """The text followed by the hotlines of the scheme's topic, with their state."""
-    topic = topic_of(scheme)
+# Where someone whose line is not docomo's can go instead (a catalogue entry).
+NOT_DOCOMO_TOPIC = "net_help_general"
+
+
+def next_step(text: str, scheme: str, moment: datetime, topic: str | None = None) -> Answer:
+    """The decision, then the hotlines of the scheme's topic with their state.
+
+    One message: the decision's reasons and where to ask belong together.
+    """
+    topic = topic or topic_of(scheme)
     lines = routed_lines(topic)
-    return Answer(compose(KnowledgeReply(topic, text, [], lines), moment), [], topic, lines)
+    text = compose(KnowledgeReply(topic, text, [], lines), moment)
+    return Answer(text, [], topic, lines, "", "eligibility")
 
 
 def result(case: Case, moment: datetime, today: date) -> Answer:
-    return next_step(decision_text(case, today), case.scheme, moment)
+    text = decision_text(case, today)
+    if case.facts.get("docomo_line") is False:
+        return next_step(f"{text}\n{say('not_docomo')}", case.scheme, moment, NOT_DOCOMO_TOPIC)
+    return next_step(text, case.scheme, moment)
 
 
 def explain(case: Case | None, moment: datetime, today: date) -> Answer:

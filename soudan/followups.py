@@ -9,7 +9,9 @@ answers.yml → `followups`. No story or rule per topic.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from functools import lru_cache
 
 from soudan import catalogue
 from soudan.dialogue import (
@@ -27,6 +29,56 @@ from soudan.knowledge import Button, Hotline, answers, knowledge, render
 from soudan.replies import blocks, closed_note
 
 KINDS = {"ask_where", "ask_cost", "ask_hours", "ask_what_now", "ask_safe", "ask_block", "ask_human"}
+# Topics whose first step matters more than any line's hours: it is said again
+# first in follow-ups about hours, cost and where to call.
+FIRST_STEP_GROUPS = {"after", "payment"}
+# ... and said again after them.
+STEP_GROUPS = {"fraud", "sms"}
+
+# Lines people name in a question (「188って土日は？」): each line's number and
+# names from the knowledge file, and the words people use for them.
+ALIASES = {
+    "jinken": ["人権相談", "法務局", "人権110"],
+    "police_consult": ["警察相談専用"],
+    "consumer_hotline": ["消費生活センター", "消費者センター"],
+    "center": ["迷惑電話対策相談センター"],
+    "intl_stop": ["国際電話不取扱"],
+    "docomo_support": ["あんしんサポートセンター"],
+    "ntt_east_fraud": ["NTT東"],
+    "ntt_west_fraud": ["NTT西"],
+    "ipa": ["IPA"],
+}
+# Checked in this order: 「人権110番」 names the human-rights line, not 110.
+NAMED_ORDER = [
+    "jinken",
+    "police_consult",
+    "police_emergency",
+    "consumer_hotline",
+    "center",
+    "intl_stop",
+    "docomo_support",
+    "houterasu",
+    "ntt_east_fraud",
+    "ntt_west_fraud",
+    "ipa",
+]
+
+
+@lru_cache(maxsize=None)
+def _line_pattern(key: str) -> re.Pattern[str]:
+    from soudan.knowledge import hotline
+
+    line = hotline(key)
+    digits = re.sub(r"\D", "", line.number)
+    number = "-?".join(re.escape(d) for d in digits)
+    words = [re.escape(w) for w in [line.short_name, *ALIASES.get(key, [])]]
+    return re.compile(rf"(?<![\d\-]){number}(?!\d)|" + "|".join(words), re.IGNORECASE)
+
+
+_HOURS_WORDS = re.compile(
+    r"土日|土曜|日曜|祝日|休日|何時|なんじ|夜|深夜|夜中|朝|今|いま|つなが|やって|開いて|あいて|"
+    r"年末|年始|正月|休み|営業|受付時間|時間"
+)
 
 
 def copy(key: str, **values: str) -> str:
@@ -39,6 +91,45 @@ def copy(key: str, **values: str) -> str:
 
 def _lines(topic: str | None) -> list[Hotline]:
     return routed_lines(topic)
+
+
+def named_line(text: str) -> Hotline | None:
+    """The line a message names (its number or its name), if any."""
+    from soudan.knowledge import hotline
+    from soudan.normalize import normalize
+
+    norm = normalize(text or "")
+    for key in NAMED_ORDER:
+        if _line_pattern(key).search(norm):
+            return hotline(key)
+    return None
+
+
+def asks_hours(text: str) -> bool:
+    from soudan.normalize import normalize
+
+    return bool(_HOURS_WORDS.search(normalize(text or "")))
+
+
+def hours_of(line: Hotline, topic: str | None, moment: datetime) -> Answer:
+    """The hours of a line the person named, the topic in context kept."""
+    result = hours_answer(None, moment, lines=[line])
+    result.topic = topic
+    return result
+
+
+def with_step(result: Answer, topic: str | None) -> Answer:
+    """Say the topic's first step again (before the answer for the urgent
+    groups, after it for the others)."""
+    found = catalogue.entry(topic)
+    if not found or found.group not in FIRST_STEP_GROUPS | STEP_GROUPS:
+        return result
+    step = copy("reminder", step=render(found.now).splitlines()[0])
+    if found.group in FIRST_STEP_GROUPS:
+        result.text = f"{step}\n{result.text}"
+    else:
+        result.details = f"{step}\n\n{result.details}".strip()
+    return result
 
 
 def _state(line: Hotline, moment: datetime) -> str:
@@ -172,13 +263,13 @@ def no_topic(kind: str, moment: datetime) -> Answer:
 def respond(kind: str, topic: str | None, moment: datetime) -> Answer:
     """The follow-up `kind` (an intent of KINDS) for the topic in context."""
     if kind == "ask_hours":
-        return hours_answer(topic, moment)
+        return with_step(hours_answer(topic, moment), topic)
     if kind == "ask_human":
-        return answer("ask_human", topic, moment)
+        return with_step(answer("ask_human", topic, moment), topic)
     if kind == "ask_where":
-        return where(topic, moment)
+        return with_step(where(topic, moment), topic)
     if kind == "ask_cost":
-        return cost(topic, moment)
+        return with_step(cost(topic, moment), topic)
     if kind == "ask_safe":
         return safe(topic, moment)
     if kind == "ask_block":

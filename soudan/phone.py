@@ -84,6 +84,8 @@ def classify(raw: str) -> Caller | None:
         return Caller(text, "invalid", text)
     international = text.startswith("+") or digits.startswith(("010", "00"))
     if not international and digits.startswith("9"):
+        if len(digits) < 7:
+            return None  # 9110, 91...: too short for a number shown as a caller
         return Caller(text, "starts_with_9", text)
     if not international and not digits.startswith("0"):
         return None  # not a phone number as Japanese phones show them
@@ -127,6 +129,8 @@ def find_callers(text: str) -> list[Caller]:
         before, after = text[: match.start(1)], text[match.end(1) :]
         if _POSTAL.search(before) or _NOT_A_PHONE_AFTER.match(after):
             continue
+        if before.endswith("#"):
+            continue  # a # service number is a line to call, not a caller
         if re.fullmatch(r"\d{3}-\d{4}", candidate):
             continue  # the shape of a postal code, too short for a phone number
         if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", candidate):

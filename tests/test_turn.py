@@ -245,3 +245,73 @@ def test_two_misses_hand_over_to_the_line_of_the_topic():
     assert second.answer.review == "two_misses"
     assert second.answer.lines[0].key != "center"  # SNS trouble goes to SNS help
     assert second.answer.lines[0].key == catalogue.entry("account_hijacked").hotlines[0]
+
+
+# --- how sure: plain, hedged, or not understood --------------------------------
+
+
+def test_an_unsure_reading_is_answered_with_a_hedge_and_the_other_readings():
+    result = respond(
+        turn(
+            "はがきに さいばん と かいてあります",
+            selector=[("postcard_billing", 0.33), ("docomo_articles", 0.08)],
+        )
+    ).answer
+    assert result.topic == "postcard_billing"
+    assert "「ハガキの架空請求" in result.text.splitlines()[0]
+    assert result.review == "low_confidence"
+    assert kb.render(catalogue.entry("postcard_billing").now).splitlines()[0] in result.text
+
+
+def test_a_very_unsure_reading_is_not_answered():
+    result = respond(turn("あのですね", selector=[("refund", 0.12), ("ore_ore", 0.1)])).answer
+    assert result.kind == "fallback"
+    assert [b.intent for b in result.buttons[:2]] == ["refund", "ore_ore"]
+
+
+def test_what_follows_from_the_topic_is_the_likelier_reading():
+    result = respond(
+        turn(
+            "もう開いちゃった",
+            topic="smishing_delivery",
+            selector=[("answered_suspicious", 0.2), ("sms_link_clicked", 0.15)],
+        )
+    ).answer
+    assert result.topic == "sms_link_clicked"
+
+
+def test_a_follow_up_ranked_second_is_taken_with_a_topic_in_context():
+    t = turn("どこに言えばいい？", intent="faq", topic="qr_fraud", selector=[("qr_fraud", 0.3)])
+    t.ranking = [("faq", 0.6), ("ask_where", 0.3)]
+    result = respond(t).answer
+    assert result.kind == "followup" and result.topic == "qr_fraud"
+
+
+def test_a_pasted_message_with_a_link_gets_the_phishing_advice():
+    text = "【重要】お客様のアカウントを停止しました。確認はこちら https://example.xyz/login"
+    result = respond(turn(text, selector=[("refund", 0.16), ("smishing_official", 0.08)])).answer
+    family = catalogue.family("sms")
+    assert result.text.startswith(kb.render(family.now).splitlines()[0])
+
+
+def test_a_named_line_gets_its_own_hours():
+    result = respond(
+        turn("188って土日は？", intent="nlu_fallback", topic="fake_billing", moment=SATURDAY_NIGHT)
+    ).answer
+    assert result.text.startswith(kb.hotline("consumer_hotline").name)
+    assert result.topic == "fake_billing"
+
+
+def test_follow_ups_about_a_card_handed_over_say_to_stop_it_first():
+    result = respond(
+        turn("銀行って日曜もつながる？", intent="ask_hours", topic="after_card_handed")
+    ).answer
+    first_step = kb.render(catalogue.entry("after_card_handed").now).splitlines()[0]
+    assert result.text.splitlines()[0].endswith(first_step)
+
+
+def test_a_prefix_in_passing_does_not_take_over_the_question():
+    result = respond(
+        turn("050からSMSも来てるの。SMSを止めたい", selector=[("sms_block", 0.82)])
+    ).answer
+    assert result.topic == "sms_block"
