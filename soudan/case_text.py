@@ -31,7 +31,7 @@ _SCHEME_WORDS = [
     ("fraud_cover", r"補償|保険|不正|勝手に(?:払|決済|使)|乗っ取|被害額|いくら(?:出|も|まで)"),
     ("free_articles", r"記事|読め|読む|読ん|閲覧"),
     ("free_trial", r"無料|ただで|タダ|お試し|無償|無料開放"),
-    ("paid_service", r"使え|申し込|申込|加入|入れ|入れる|契約でき|利用でき"),
+    ("paid_service", r"使え|申し込|申込|加入|入れ|入れる|契約でき|利用でき|対象|あんしんサポート"),
 ]
 
 # Phrases that turn the word before them into a no (「ドコモじゃない」), and

@@ -55,6 +55,9 @@ FOLLOWUP_MIN = 0.15
 # A follow-up that also names a new topic this surely is about that topic
 # (「ワン切りってブロックできる？」).
 NEW_TOPIC_MIN = 0.8
+# A question this short, about the topic in context, gets the topic's answer
+# again when the model cannot place it.
+CONTEXT_QUESTION_MIN, CONTEXT_QUESTION_MAX = 4, 40
 # Candidates offered by a fallback need at least this confidence.
 CANDIDATE_MIN = 0.08
 # The NLU's confidence below which a small-talk reading of a question is doubted.
@@ -163,8 +166,11 @@ def respond(turn: Turn) -> Outcome:
     intent = _resolve_followup(turn, intent)
 
     # 3. A catalogue question (also an eligibility reading the check turned
-    # away: 「息子が300万円必要と」 is about a scam, not docomo's schemes).
-    if intent in {"faq", "check_eligibility"}:
+    # away: 「息子が300万円必要と」 is about a scam, not docomo's schemes; and
+    # a message the classifier found ambiguous but the selector is sure of).
+    if intent in {"faq", "check_eligibility"} or (
+        intent == "nlu_fallback" and _selector_top(turn)[1] >= ENTRY_SURE and not button
+    ):
         return _catalogue(turn)
 
     # 4. A follow-up about the topic in context.
@@ -252,6 +258,10 @@ def _catalogue(turn: Turn) -> Outcome:
         return Outcome(shared, 0, alternatives)
     if top is None or conf < ENTRY_MAYBE:
         return _not_understood(turn)
+    return _answer_entry(turn, top, conf, alternatives)
+
+
+def _answer_entry(turn: Turn, top: str, conf: float, alternatives: list[str]) -> Outcome:
     if len(turn.selector) > 1:
         second, conf2 = turn.selector[1]
         first_entry, second_entry = catalogue.entry(top), catalogue.entry(second)
@@ -284,7 +294,7 @@ def _catalogue(turn: Turn) -> Outcome:
 def _yes_no(turn: Turn, intent: str) -> Outcome:
     """はい・いいえ・やめる・わからない when the bot asked nothing."""
     text = normalize(turn.text or "")
-    if turn.topic and (intent == "deny" or _CORRECTION.search(text)) and not turn.asked:
+    if turn.topic and _CORRECTION.search(text) and not turn.asked:
         # 「違う」「そうじゃなくて」 right after an answer: the answer missed.
         result = misroute(turn)
         return Outcome(result, 0, turn.candidates)
@@ -305,6 +315,18 @@ def misroute(turn: Turn) -> Answer:
 
 
 def _not_understood(turn: Turn) -> Outcome:
+    # A question about the topic in context that the model could not place
+    # (「本当に孫かどうか確かめるには？」): the topic's answer again, hedged,
+    # with the other readings, rather than 「わかりませんでした」.
+    found = catalogue.entry(turn.topic)
+    text = normalize(turn.text or "")
+    if (
+        found
+        and has_words(text)
+        and _QUESTION.search(text)
+        and CONTEXT_QUESTION_MIN <= len(text) <= CONTEXT_QUESTION_MAX
+    ):
+        return _answer_entry(turn, found.key, ENTRY_MAYBE, _alternatives(turn, found.key))
     misses = turn.misses + 1
     candidates = _alternatives(turn, None)
     result = fallback(has_words(turn.text), misses, turn.topic, turn.moment, candidates)

@@ -20,7 +20,7 @@ from soudan.normalize import normalize
 
 @dataclass(frozen=True)
 class Trigger:
-    kind: str  # door | atm | transfer | secret | threat
+    kind: str  # door | atm | transfer | secret | pin | threat
     matched: str
 
 
@@ -118,6 +118,19 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
     ("secret", re.compile(rf"(?:{_SECRET}|{_SECRET2}).{{0,30}}{_STAY_ON}")),
     ("secret", re.compile(rf"{_STAY_ON}.{{0,30}}(?:{_SECRET}|{_SECRET2})")),
     ("secret", re.compile(rf"{_NOW}.{{0,10}}(?:{_SECRET}|{_SECRET2})")),
+    # asked for a PIN or card number on the phone right now
+    (
+        "pin",
+        re.compile(
+            rf"{_NOW}.{{0,12}}(?:暗証番号|パスワード|カード番号|口座番号|認証コード).{{0,8}}(?:聞かれ|きかれ|教えろ|教えて|言え|言って)"
+        ),
+    ),
+    (
+        "pin",
+        re.compile(
+            rf"(?:暗証番号|カード番号|口座番号).{{0,8}}(?:聞かれてる|聞かれている|きかれてる|教えろって言われてる)"
+        ),
+    ),
     # threatened now (殺害予告 → 110), or a cry for help
     ("threat", re.compile(rf"{_THREAT}")),
     (
@@ -131,8 +144,8 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
 # The words that make a cry for help or a door story about a scam rather
 # than, say, a parcel delivery.
 _SCAM_CONTEXT = re.compile(
-    rf"{_CARD_CASH}|{_ATM}|{_TRANSFER}|{_COLLECT}|詐欺|警察|銀行|電話|息子|孫|還付|逮捕|暗証|封筒|怪しい|あやしい|"
-    r"不審|知らない|殺|受け子|犯人|脅"
+    rf"{_CARD_CASH}|{_ATM}|{_TRANSFER}|{_COLLECT}|{_HELP}|詐欺|警察|銀行|電話|息子|孫|還付|逮捕|暗証|封筒|"
+    r"怪しい|あやしい|不審|知らない|しらない|殺|受け子|犯人|脅"
 )
 _HYPOTHETICAL = re.compile(
     r"(?:来たら|来れば|きたら|したら|言われたら|なったら|場合|もし|とき(?:は|に)?どう|"

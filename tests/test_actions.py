@@ -194,4 +194,4 @@ async def test_yes_outside_a_question_is_not_an_answer():
     )
     head, _, meta = parts(messages)
     assert "ご相談の内容を書いてください" not in head
-    assert meta["kind"] == "fallback"
+    assert meta["kind"] != "smalltalk" and meta["topic"] == "sns_defamation"

@@ -253,7 +253,7 @@ async def test_amounts_asked_when_not_in_the_story():
 
 async def test_which_scheme_is_asked_with_buttons():
     talk = Conversation()
-    assert await talk.start("ドコモのサービス、私も対象になりますか") == "elig_scheme"
+    assert await talk.start("ドコモのあれって私も関係ありますか") == "elig_scheme"
     titles = [b["title"] for b in talk.said[-1]["buttons"]]
     assert await talk.answer(titles[3]) == "subscriber"
 
