@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from functools import lru_cache
+from functools import cache
 
 from soudan import catalogue
 from soudan.dialogue import (
@@ -64,7 +64,7 @@ NAMED_ORDER = [
 ]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _line_pattern(key: str) -> re.Pattern[str]:
     from soudan.knowledge import hotline
 
