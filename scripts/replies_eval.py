@@ -83,6 +83,14 @@ class Client:
         return whole, meta, (texts[0].splitlines()[0] if texts and texts[0] else "")
 
 
+def is_urgent(case: dict) -> bool:
+    """A crime in progress: labelled so, or requiring 110 with no alternative
+    (the sets' writers were told that urgent turns must require PLACE_110)."""
+    return "crime_in_progress" in (case.get("expect") or []) or "PLACE_110" in (
+        case.get("must") or []
+    )
+
+
 def label_of(meta: dict) -> str | None:
     if meta.get("urgent"):
         return "crime_in_progress"
@@ -113,7 +121,7 @@ def first_turns(client: Client, path: Path, tokens, always) -> dict:
                 "expect": case.get("expect") or [],
                 "label": label_of(meta),
                 "fallback": meta.get("kind") == "fallback",
-                "urgent_case": "PLACE_110" in " ".join(case.get("must") or []),
+                "urgent_case": is_urgent(case),
                 "led_with_110": bool(re.search(r"110", nfkc(first))),
                 "problems": problems,
                 "text": case["text"],
@@ -141,7 +149,7 @@ def conversations(client: Client, path: Path, tokens, always) -> dict:
                     "expect": turn.get("expect") or [],
                     "label": label_of(meta),
                     "fallback": meta.get("kind") == "fallback",
-                    "urgent_case": "PLACE_110" in " ".join(turn.get("must") or []),
+                    "urgent_case": is_urgent(turn),
                     "led_with_110": bool(re.search(r"110", nfkc(first))),
                     "problems": problems,
                     "text": turn["text"],
