@@ -73,7 +73,7 @@ run: train ## Set up everything, start actions, Rasa and the web gateway, print 
 
 .PHONY: gateway
 gateway: install ## Run the web gateway alone on port 8000 (Rasa and actions already running)
-	cd gateway && $(GW_VENV)/bin/uvicorn app.main:app --host 127.0.0.1 --port $(GATEWAY_PORT)
+	cd gateway && $(GW_VENV)/bin/uvicorn app.main:app --host 127.0.0.1 --port $(GATEWAY_PORT) --no-proxy-headers
 
 .PHONY: chat
 chat: ## Chat from the terminal with the running assistant (after `make run`)
