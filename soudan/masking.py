@@ -348,7 +348,12 @@ def _number_spans(folded: str) -> list[tuple[int, int, str]]:
     return spans
 
 
-def mask(text: str | None) -> str:
+def mask_rules(text: str | None) -> str:
+    """`mask` by the rules alone (no model: for log lines)."""
+    return mask(text, ner=False)
+
+
+def mask(text: str | None, *, ner: bool = True) -> str:
     """The text with personal data replaced by 〈…〉 placeholders (idempotent)."""
     if not text:
         return text or ""
