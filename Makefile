@@ -137,6 +137,15 @@ bench-gateway: train ## Gateway load benchmark: 1, 10, 50 users, against Rasa di
 bench-line: train ## LINE webhook: receipt to reply call under a burst of 100 events (fake LINE API)
 	MODEL=$(GINZA_MODEL) RASA_VENV=$(RASA_VENV) $(GPY) bench/bench_line.py
 
+.PHONY: bench-security
+bench-security: install ## Security figures: parallel sign-in guesses, 2,000-body fuzz, LINE webhook with Redis hung
+	$(GPY) bench/bench_security.py
+
+.PHONY: bench-masking
+bench-masking: install ## Personal-data masking: recall, false masks, NER load time and memory (both environments)
+	$(GPY) tests/masking/score.py
+	$(RPY) tests/masking/score.py
+
 .PHONY: line-richmenu
 line-richmenu: install ## Register gateway/line/richmenu.json as the LINE channel's default menu
 	cd gateway && $(GPY) -m app.line_richmenu
