@@ -100,7 +100,7 @@ for ((i = 0; i < RASA_PROCESSES; i++)); do
   rasa_urls+=("http://127.0.0.1:${port}")
 done
 
-wait_for "http://127.0.0.1:${ACTIONS_PORT}/health" "The action server" 60
+wait_for "http://127.0.0.1:${ACTIONS_PORT}/health" "The action server" 180
 for url in "${rasa_urls[@]}"; do
   wait_for "$url/" "Rasa at $url" 240
 done

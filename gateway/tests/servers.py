@@ -132,7 +132,7 @@ class Stack:
             "actions.log",
         )
         if wait:
-            wait_until_up(f"{self.actions_url}/health", self.actions, 90)
+            wait_until_up(f"{self.actions_url}/health", self.actions, 240)
 
     def start_rasa(self, index: int, wait: bool = True) -> None:
         while len(self.rasa_ports) <= index:
@@ -189,7 +189,7 @@ def start_stack(
         stack.start_actions(wait=False)
         for index in range(rasa_count):
             stack.start_rasa(index, wait=False)
-        wait_until_up(f"{stack.actions_url}/health", stack.actions, 90)
+        wait_until_up(f"{stack.actions_url}/health", stack.actions, 240)
         for index in range(rasa_count):
             stack.wait_rasa(index)
     except BaseException:

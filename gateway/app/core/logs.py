@@ -67,7 +67,13 @@ def install_redaction() -> None:
     make = logging.getLogRecordFactory()
 
     def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
-        return _clean(make(*args, **kwargs))
+        record = make(*args, **kwargs)
+        try:
+            return _clean(record)
+        except Exception:  # logging must never fail: say less rather than nothing
+            record.msg, record.args = f"(log line withheld: {record.name})", ()
+            record.exc_info = record.exc_text = record.stack_info = None
+            return record
 
     logging.setLogRecordFactory(factory)
     _installed = True

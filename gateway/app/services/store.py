@@ -103,6 +103,7 @@ class MemoryStore:
         # cid -> (expires_at, entries); oldest first.
         self._conversations: OrderedDict[str, tuple[float, list[Entry]]] = OrderedDict()
         self._counters: dict[str, tuple[int, int]] = {}  # bucket -> (window index, count)
+        self._reserved: dict[str, tuple[float, int]] = {}  # bucket -> (expires, slots taken)
 
     def _live(self, cid: str) -> list[Entry] | None:
         item = self._conversations.get(cid)
@@ -160,25 +161,33 @@ class MemoryStore:
     async def reserve(self, buckets: list[str], limit: int, window: int) -> Reservation:
         """Take a slot in every bucket's counter, or in none when one is full.
 
-        No `await` between the check and the count: in the event loop the two
+        A counter lives `window` seconds from its first slot (not in windows
+        aligned on the clock, whose edge would let a burst in twice). No
+        `await` between the check and the count: in the event loop the two
         happen as one step, so parallel attempts cannot all see a free slot.
         """
-        index, retry_after = fixed_window(window, time.time())
+        now = time.monotonic()
         keys = [f"reserve:{b}" for b in buckets]
-        counts = [self._counters.get(k, (index, 0)) for k in keys]
-        counts = [c if i == index else 0 for i, c in counts]
-        if any(c >= limit for c in counts):
-            return Reservation(Allowance(False, retry_after, max(counts)), _nothing)
-        for key, count in zip(keys, counts, strict=True):
-            self._counters[key] = (index, count + 1)
+        live = {k: v for k in keys if (v := self._reserved.get(k)) and v[0] > now}
+        full = [v for v in live.values() if v[1] >= limit]
+        if full:
+            retry_after = max(1, int(max(until for until, _ in full) - now))
+            return Reservation(Allowance(False, retry_after, limit), _nothing)
+        if len(self._reserved) > 50_000:
+            self._reserved = {k: v for k, v in self._reserved.items() if v[0] > now}
+        highest = 0
+        for key in keys:
+            until, count = live.get(key, (now + window, 0))
+            self._reserved[key] = (until, count + 1)
+            highest = max(highest, count + 1)
 
         async def release() -> None:
             for key in keys:
-                seen, count = self._counters.get(key, (index, 0))
-                if seen == index and count > 0:
-                    self._counters[key] = (index, count - 1)
+                until, count = self._reserved.get(key, (0.0, 0))
+                if count > 0:
+                    self._reserved[key] = (until, count - 1)
 
-        return Reservation(Allowance(True, retry_after, max(counts) + 1), release)
+        return Reservation(Allowance(True, window, highest), release)
 
     async def ping(self) -> bool:
         return True
@@ -220,21 +229,23 @@ redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[2])
 """
 
 
-# KEYS: the buckets' counters of this window. ARGV: the limit, the expiry.
-# Every counter below the limit: each counts one more, {1, highest count};
-# else none changes, {0, highest count}. One script: parallel attempts
-# cannot all pass the check before any of them is counted.
+# KEYS: the buckets' counters. ARGV: the limit, the seconds a counter lives
+# from its first slot. Every counter below the limit: each counts one more,
+# {1, highest count, 0}; else none changes, {0, highest count, seconds until
+# the full one expires}. One script: parallel attempts cannot all pass the
+# check before any of them is counted.
 RESERVE = """
-local highest = 0
+local highest, wait = 0, 0
 for _, key in ipairs(KEYS) do
   local count = tonumber(redis.call('GET', key) or '0')
   if count > highest then highest = count end
+  if count >= tonumber(ARGV[1]) then wait = math.max(wait, redis.call('TTL', key)) end
 end
-if highest >= tonumber(ARGV[1]) then return {0, highest} end
+if highest >= tonumber(ARGV[1]) then return {0, highest, wait} end
 for _, key in ipairs(KEYS) do
   if redis.call('INCR', key) == 1 then redis.call('EXPIRE', key, ARGV[2]) end
 end
-return {1, highest + 1}
+return {1, highest + 1, 0}
 """
 
 RELEASE = """
@@ -332,9 +343,9 @@ class RedisStore:
     async def reserve(self, buckets: list[str], limit: int, window: int) -> Reservation:
         """As MemoryStore.reserve, in Redis (a Lua script: one atomic step for
         every gateway process)."""
-        index, retry_after = fixed_window(window, time.time())
-        keys = [self._key("rl", f"reserve:{b}:{index}") for b in buckets]
-        taken, count = await self._reserve(keys=keys, args=[limit, window + 1])
+        keys = [self._key("rl", f"reserve:{b}") for b in buckets]
+        taken, count, wait = await self._reserve(keys=keys, args=[limit, window])
+        retry_after = window if taken else max(1, int(wait))
 
         async def release() -> None:
             try:
