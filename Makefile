@@ -73,7 +73,7 @@ run: train ## Set up everything, start actions, Rasa and the web gateway, print 
 
 .PHONY: gateway
 gateway: install ## Run the web gateway alone on port 8000 (Rasa and actions already running)
-	cd gateway && $(GW_VENV)/bin/uvicorn app.main:app --host 127.0.0.1 --port $(GATEWAY_PORT)
+	cd gateway && $(GW_VENV)/bin/uvicorn app.main:app --host 127.0.0.1 --port $(GATEWAY_PORT) --no-proxy-headers
 
 .PHONY: chat
 chat: ## Chat from the terminal with the running assistant (after `make run`)
@@ -155,6 +155,15 @@ bench-gateway: train ## Gateway load benchmark: 1, 10, 50 users, against Rasa di
 .PHONY: bench-line
 bench-line: train ## LINE webhook: receipt to reply call under a burst of 100 events (fake LINE API)
 	MODEL=$(GINZA_MODEL) RASA_VENV=$(RASA_VENV) $(GPY) bench/bench_line.py
+
+.PHONY: bench-security
+bench-security: install ## Security figures: parallel sign-in guesses, 2,000-body fuzz, LINE webhook with Redis hung
+	$(GPY) bench/bench_security.py
+
+.PHONY: bench-masking
+bench-masking: install ## Personal-data masking: recall, false masks, NER load time and memory (both environments)
+	$(GPY) tests/masking/score.py
+	$(RPY) tests/masking/score.py
 
 .PHONY: line-richmenu
 line-richmenu: install ## Register gateway/line/richmenu.json as the LINE channel's default menu

@@ -25,7 +25,7 @@ RUN useradd --create-home --uid 10001 gateway
 USER gateway
 WORKDIR /app/gateway
 EXPOSE 8000
-# --proxy-headers: the client address for rate limits comes from
-# X-Forwarded-For when the peer is in FORWARDED_ALLOW_IPS (default 127.0.0.1).
+# --no-proxy-headers: X-Forwarded-For is believed only from the proxies in
+# the gateway's TRUSTED_PROXIES setting (empty: from nobody).
 CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000", \
-     "--proxy-headers", "--no-server-header"]
+     "--no-proxy-headers", "--no-server-header"]

@@ -26,10 +26,13 @@ RUN cd chatbot \
  && rasa train --config config.yml --out /app/models --fixed-model-name ginza \
  && rm -rf .rasa
 
+COPY docker/rasa_serve.py /app/rasa_serve.py
 RUN useradd --create-home --uid 10001 rasa && chown -R rasa /app/chatbot
 USER rasa
 WORKDIR /app/chatbot
-# 5005: Rasa (REST channel); 5055: the action server.
+# 5005: Rasa (REST channel); 5055: the action server. Both only on the
+# compose file's internal network. Rasa's HTTP API needs the token of
+# RASA_TOKEN or RASA_TOKEN_FILE (rasa_serve.py refuses to start without one).
 EXPOSE 5005 5055
-CMD ["rasa", "run", "--enable-api", "--model", "/app/models/ginza.tar.gz", "--port", "5005", \
-     "--endpoints", "endpoints.redis.yml", "--credentials", "credentials.yml"]
+CMD ["python", "/app/rasa_serve.py", "run", "--enable-api", "--model", "/app/models/ginza.tar.gz", \
+     "--port", "5005", "--endpoints", "endpoints.redis.yml", "--credentials", "credentials.yml"]

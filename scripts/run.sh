@@ -8,6 +8,12 @@
 # conversations and locks in Redis (chatbot/endpoints.redis.yml) and so
 # does the gateway, and RASA_PROCESSES Rasa processes (2 by default) serve
 # behind the gateway; without it, both keep them in memory, one Rasa process.
+#
+# Rasa and the action server listen on 127.0.0.1 only: only the gateway and
+# staff tools on this machine reach them. Rasa's HTTP API needs RASA_TOKEN
+# (a random one is made when it is not set, and never printed); the gateway
+# gets it from the environment, and so does staffops (`RASA_TOKEN=...
+# python -m staffops promote ...`). The REST channel takes no token.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${MODEL:?set MODEL to a trained model}"
@@ -25,7 +31,13 @@ fi
 RASA_PORT=${RASA_PORT:-5005}
 ACTIONS_PORT=${ACTIONS_PORT:-5055}
 GATEWAY_PORT=${GATEWAY_PORT:-8000}
-export ACTION_ENDPOINT_URL="http://localhost:${ACTIONS_PORT}/webhook"
+export ACTION_ENDPOINT_URL="http://127.0.0.1:${ACTIONS_PORT}/webhook"
+RASA_TOKEN_SOURCE="from your environment"
+if [ -z "${RASA_TOKEN:-}" ]; then
+  RASA_TOKEN=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')
+  RASA_TOKEN_SOURCE="a random one for this run; set RASA_TOKEN to choose it"
+fi
+export RASA_TOKEN
 ENDPOINTS=endpoints.yml
 if [ -n "${REDIS_URL:-}" ]; then
   # Rasa's endpoint files take ${VARIABLES}, not URLs: split REDIS_URL.
@@ -62,7 +74,8 @@ wait_for() { # url name seconds
   return 1
 }
 
-(cd chatbot && exec "$RASA_VENV/bin/rasa" run actions --actions actions \
+# rasa_sdk binds to SANIC_HOST (default 0.0.0.0).
+(cd chatbot && SANIC_HOST=127.0.0.1 exec "$RASA_VENV/bin/rasa" run actions --actions actions \
   --port "$ACTIONS_PORT") >logs/actions.log 2>&1 &
 pids+=($!)
 # Several Rasa processes share the conversations through Redis, so only with
@@ -78,23 +91,27 @@ for ((i = 0; i < RASA_PROCESSES; i++)); do
   port=$((RASA_PORT + i))
   log=logs/rasa.log
   [ "$i" = 0 ] || log=logs/rasa-$((i + 1)).log
-  (cd chatbot && exec "$RASA_VENV/bin/rasa" run --model "$MODEL" --enable-api \
-    --port "$port" --endpoints "$ENDPOINTS" --credentials credentials.yml \
-    --cors "http://localhost:${GATEWAY_PORT}") >"$log" 2>&1 &
+  # The token goes in from the environment, not on the command line, so
+  # that `ps` does not show it (docker/rasa_serve.py: rasa with --auth-token added).
+  (cd chatbot && exec "$RASA_VENV/bin/python" ../docker/rasa_serve.py \
+    run --model "$MODEL" --enable-api --interface 127.0.0.1 \
+    --port "$port" --endpoints "$ENDPOINTS" --credentials credentials.yml) >"$log" 2>&1 &
   pids+=($!)
-  rasa_urls+=("http://localhost:${port}")
+  rasa_urls+=("http://127.0.0.1:${port}")
 done
 
-wait_for "http://localhost:${ACTIONS_PORT}/health" "The action server" 60
+wait_for "http://127.0.0.1:${ACTIONS_PORT}/health" "The action server" 180
 for url in "${rasa_urls[@]}"; do
-  wait_for "$url/status" "Rasa at $url" 240
+  wait_for "$url/" "Rasa at $url" 240
 done
 
 GATEWAY_VENV=$(cd "$GATEWAY_VENV" && pwd)
+# --no-proxy-headers: X-Forwarded-For is believed only from TRUSTED_PROXIES
+# (the gateway's setting), never from any local client.
 (cd gateway && RASA_URLS=$(IFS=,; echo "${rasa_urls[*]}") \
-  ACTIONS_URL="http://localhost:${ACTIONS_PORT}" \
+  ACTIONS_URL="http://127.0.0.1:${ACTIONS_PORT}" \
   exec "$GATEWAY_VENV/bin/uvicorn" app.main:app --host 127.0.0.1 --port "$GATEWAY_PORT" \
-  --no-server-header) >logs/gateway.log 2>&1 &
+  --no-server-header --no-proxy-headers) >logs/gateway.log 2>&1 &
 pids+=($!)
 wait_for "http://localhost:${GATEWAY_PORT}/health-check/live" "The gateway" 30
 
@@ -103,7 +120,8 @@ cat <<MSG
   The assistant is running.
   Web chat:      http://localhost:${GATEWAY_PORT}
   Health:        http://localhost:${GATEWAY_PORT}/health-check/
-  REST channel:  http://localhost:${RASA_PORT}/webhooks/rest/webhook (Rasa processes: ${RASA_PROCESSES})
+  REST channel:  http://127.0.0.1:${RASA_PORT}/webhooks/rest/webhook (Rasa processes: ${RASA_PROCESSES}; on 127.0.0.1 only)
+  Rasa HTTP API: needs RASA_TOKEN (${RASA_TOKEN_SOURCE})
   Chat in a terminal:  make chat      (or: python3 scripts/chat.py)
   Conversations: $([ "$ENDPOINTS" = endpoints.redis.yml ] && echo "in Redis (REDIS_URL)" || echo "in memory")
   Logs: logs/rasa*.log, logs/actions.log, logs/gateway.log.  Stop with Ctrl-C.

@@ -45,10 +45,13 @@ class Assistant:
 
 
 @contextmanager
-def running_assistant(model: str, log_dir: Path, now: str | None = None):
-    """Yield a running Rasa with its action server.
+def running_assistant(model: str, log_dir: Path, now: str | None = None, token: str | None = None):
+    """Yield a running Rasa with its action server, both on 127.0.0.1 only
+    (as `make run` starts them).
 
     `now` pins the action server's clock (SOUDAN_NOW, ISO 8601 with offset).
+    `token`: Rasa's HTTP API needs it (`--auth-token`, `?token=`), as with
+    `make run`; None leaves the API open to this machine (staffops' tests).
     """
     log_dir.mkdir(parents=True, exist_ok=True)
     rasa_port, actions_port = free_port(), free_port()
@@ -57,6 +60,7 @@ def running_assistant(model: str, log_dir: Path, now: str | None = None):
         ACTION_ENDPOINT_URL=f"http://127.0.0.1:{actions_port}/webhook",
         TF_CPP_MIN_LOG_LEVEL="2",
         RASA_TELEMETRY_ENABLED="false",
+        SANIC_HOST="127.0.0.1",  # rasa_sdk's bind address
     )
     if now:
         env["SOUDAN_NOW"] = now
@@ -89,6 +93,9 @@ def running_assistant(model: str, log_dir: Path, now: str | None = None):
                         "--model",
                         str(Path(model).resolve()),
                         "--enable-api",
+                        "--interface",
+                        "127.0.0.1",
+                        *(["--auth-token", token] if token else []),
                         "--port",
                         str(rasa_port),
                         "--endpoints",
@@ -102,8 +109,9 @@ def running_assistant(model: str, log_dir: Path, now: str | None = None):
                     stderr=subprocess.STDOUT,
                 )
             )
-            wait_until_up(f"http://127.0.0.1:{actions_port}/health", procs[0], 60)
-            wait_until_up(f"http://127.0.0.1:{rasa_port}/status", procs[1], 240)
+            wait_until_up(f"http://127.0.0.1:{actions_port}/health", procs[0], 180)
+            # "/" answers without the token ("/status" needs it when one is set).
+            wait_until_up(f"http://127.0.0.1:{rasa_port}/", procs[1], 240)
             yield Assistant(f"http://127.0.0.1:{rasa_port}", procs[1].pid, procs[0].pid)
     finally:
         for proc in procs:

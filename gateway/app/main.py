@@ -17,16 +17,20 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from linebot.v3.messaging import AsyncApiClient, AsyncMessagingApi, Configuration
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.api.main import api_router
 from app.api.routes import chat
 from app.api.routes.admin import StaffRequired
 from app.api.routes.pages import STATIC
 from app.core.config import Settings, get_settings
-from app.core.security import BodyLimit, SecurityHeaders
+from app.core.logs import install_redaction
+from app.core.security import BodyGuard, SecurityHeaders
 from app.models import ChatReply
 from app.services import replies
 from app.services.admission import Admissions, RateLimited
+from app.services.dead_letters import DeadLetters
 from app.services.line_bot import LineBot
 from app.services.line_ledger import EventLedger
 from app.services.rasa import RasaClient, client_timeout
@@ -42,13 +46,21 @@ def _body(reply: ChatReply, **extra: object) -> dict:
 
 
 def line_bot(
-    settings: Settings, rasa: RasaClient, redis_store: RedisStore | None, review: Review | None
+    settings: Settings,
+    rasa: RasaClient,
+    redis_store: RedisStore | None,
+    review: Review | None,
+    dead_letters: DeadLetters,
 ) -> tuple[AsyncApiClient, LineBot]:
     """The LINE bot over the real SDK client (LINE_API_URL: LINE, or a test's fake)."""
     client = AsyncApiClient(
         Configuration(host=settings.LINE_API_URL, access_token=settings.LINE_CHANNEL_ACCESS_TOKEN)
     )
-    ledger = EventLedger(redis_store.redis if redis_store else None, settings.REDIS_KEY_PREFIX)
+    ledger = EventLedger(
+        redis_store.redis if redis_store else None,
+        settings.REDIS_KEY_PREFIX,
+        timeout=settings.LINE_REDIS_TIMEOUT,
+    )
     bot = LineBot(
         AsyncMessagingApi(client),
         rasa,
@@ -57,6 +69,8 @@ def line_bot(
         forget=rasa.restart,
         concurrency=settings.LINE_CONCURRENCY,
         review=review,
+        dead_letters=dead_letters,
+        max_attempts=settings.LINE_MAX_ATTEMPTS,
     )
     return client, bot
 
@@ -74,6 +88,8 @@ async def recover_line_events(bot: LineBot, settings: Settings) -> None:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    # LINE user ids, Rasa tokens and personal data out of every log line.
+    install_redaction()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -110,14 +126,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.rasa_urls,
             http,
             client_timeout(settings.RASA_TIMEOUT, settings.RASA_CONNECT_TIMEOUT),
+            token=settings.rasa_token,
         )
         app.state.review = Review(settings, redis_store.redis if redis_store else None)
         app.state.staff = StaffSessions(settings, redis_store.redis if redis_store else None)
+        app.state.dead_letters = DeadLetters(
+            redis_store.redis if redis_store else None,
+            settings.REDIS_KEY_PREFIX,
+            ttl_days=settings.DEAD_LETTER_TTL_DAYS,
+            max_items=settings.DEAD_LETTER_MAX,
+            timeout=settings.REDIS_TIMEOUT,
+        )
         app.state.line = None
         line_client = recovering = None
         if settings.line_configured:
             line_client, app.state.line = line_bot(
-                settings, app.state.rasa, redis_store, app.state.review
+                settings, app.state.rasa, redis_store, app.state.review, app.state.dead_letters
             )
             recovering = asyncio.create_task(recover_line_events(app.state.line, settings))
         try:
@@ -191,12 +215,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def unavailable_body() -> dict:
         return _body(ChatReply(messages=replies.unavailable(), status="unavailable"))
 
-    def too_large_body() -> dict:
-        return _body(ChatReply(messages=replies.body_too_large(), status="refused"))
+    def refused_body(status: int, detail: str) -> dict:
+        messages = replies.body_too_large() if status == 413 else replies.unreadable()
+        return _body(ChatReply(messages=messages, status="refused"), detail=detail)
 
-    # The last added runs first: headers go on everything, the 413 included.
-    app.add_middleware(BodyLimit, limit=settings.MAX_BODY_BYTES, reply=too_large_body)
+    # The last added runs first: the proxy's client address, the headers on
+    # everything (the 400s and 413 included), the Host check, the body checks.
+    app.add_middleware(
+        BodyGuard,
+        limit=settings.MAX_BODY_BYTES,
+        max_depth=settings.MAX_JSON_DEPTH,
+        reply=refused_body,
+    )
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.ALLOWED_HOSTS)
     app.add_middleware(SecurityHeaders, error_reply=unavailable_body, hsts=settings.COOKIE_SECURE)
+    if settings.TRUSTED_PROXIES:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.TRUSTED_PROXIES)
     return app
 
 

@@ -69,6 +69,20 @@ class ChatReply(BaseModel):
     )
 
 
+class ErrorReply(ChatReply):
+    """A refused request: the chat's shape (polite `messages`, `status`
+    `refused` or `rate_limited`), with `detail` saying what was wrong."""
+
+    detail: str | list[dict] | None = Field(
+        default=None,
+        description="What was refused: a sentence, or the validation errors (loc, msg, type).",
+    )
+
+
+class WebhookAccepted(BaseModel):
+    accepted: int = Field(description="Events new to this gateway, handled in the background.")
+
+
 class FeedbackRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

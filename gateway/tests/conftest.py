@@ -21,7 +21,7 @@ from redis.exceptions import RedisError
 from app.core.config import Settings
 from app.main import create_app
 from tests.helpers import down_url
-from tests.servers import ROOT, Stack, start_stack
+from tests.servers import RASA_TOKEN, ROOT, Stack, start_stack
 
 LOGS = ROOT / "results" / "gateway-logs"
 # The Redis of the machine, in a database of the tests' own; they only ever
@@ -95,6 +95,7 @@ def gateway(redis_url: str, key_prefix: str) -> GatewayFactory:
     async def open_gateway(client_ip: str = "127.0.0.1", **overrides) -> AsyncIterator:
         values = {
             "RASA_URLS": [down_url()],
+            "RASA_TOKEN": RASA_TOKEN,
             "ACTIONS_URL": down_url(),
             "REDIS_URL": redis_url,
             "REDIS_KEY_PREFIX": f"{key_prefix}:gw:",
@@ -105,7 +106,7 @@ def gateway(redis_url: str, key_prefix: str) -> GatewayFactory:
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app, client=(client_ip, 40000))
             async with httpx.AsyncClient(
-                transport=transport, base_url="http://testserver", timeout=60
+                transport=transport, base_url="http://localhost", timeout=60
             ) as client:
                 client.app = app  # type: ignore[attr-defined]
                 yield client

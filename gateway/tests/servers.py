@@ -10,6 +10,7 @@ this environment.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -24,6 +25,8 @@ import httpx
 GATEWAY = Path(__file__).resolve().parents[1]
 ROOT = GATEWAY.parent
 BOT = ROOT / "chatbot"
+# Rasa's HTTP API token of the tests' Rasa processes (the gateway sends it).
+RASA_TOKEN = secrets.token_urlsafe(24)
 
 
 def rasa_bin() -> Path:
@@ -107,6 +110,8 @@ class Stack:
             ACTION_ENDPOINT_URL=f"{self.actions_url}/webhook",
             TF_CPP_MIN_LOG_LEVEL="2",
             RASA_TELEMETRY_ENABLED="false",
+            # The action server listens on loopback only (rasa_sdk reads SANIC_HOST).
+            SANIC_HOST="127.0.0.1",
         )
         if self.redis_url:
             env.update(rasa_redis_env(self.redis_url, self.key_prefix))
@@ -127,7 +132,7 @@ class Stack:
             "actions.log",
         )
         if wait:
-            wait_until_up(f"{self.actions_url}/health", self.actions, 90)
+            wait_until_up(f"{self.actions_url}/health", self.actions, 240)
 
     def start_rasa(self, index: int, wait: bool = True) -> None:
         while len(self.rasa_ports) <= index:
@@ -138,6 +143,10 @@ class Stack:
             [
                 "run",
                 "--enable-api",
+                "--auth-token",
+                RASA_TOKEN,
+                "--interface",
+                "127.0.0.1",
                 "--model",
                 str(self.model.resolve()),
                 "--port",
@@ -180,7 +189,7 @@ def start_stack(
         stack.start_actions(wait=False)
         for index in range(rasa_count):
             stack.start_rasa(index, wait=False)
-        wait_until_up(f"{stack.actions_url}/health", stack.actions, 90)
+        wait_until_up(f"{stack.actions_url}/health", stack.actions, 240)
         for index in range(rasa_count):
             stack.wait_rasa(index)
     except BaseException:
@@ -205,6 +214,8 @@ def start_gateway(env: dict[str, str], log_path: Path, port: int | None = None):
                 "--port",
                 str(port),
                 "--no-access-log",
+                # Forwarded headers are the app's to trust (TRUSTED_PROXIES).
+                "--no-proxy-headers",
             ],
             cwd=GATEWAY,
             env={**os.environ, **env},
@@ -213,7 +224,7 @@ def start_gateway(env: dict[str, str], log_path: Path, port: int | None = None):
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(f"{url}/health-check/live", proc, 30)
+        wait_until_up(f"{url}/health-check/live", proc, 120)
     except BaseException:
         stop(proc)
         raise

@@ -20,8 +20,11 @@ COMPOSE = ROOT / "docker-compose.yml"
 SCHEMA = json.loads((ROOT / "docker" / "compose-spec.json").read_text())
 # ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?error}
 VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}")
-# Environment variables that uvicorn reads itself (not gateway settings).
-UVICORN_VARIABLES = {"FORWARDED_ALLOW_IPS"}
+# Environment variables that uvicorn reads itself (not gateway settings):
+# none any more; forwarded headers are the gateway's TRUSTED_PROXIES.
+UVICORN_VARIABLES: set[str] = set()
+# Services that run once and exit (no health check).
+ONE_SHOT = {"rasa-token"}
 
 
 def load() -> dict:
@@ -84,16 +87,49 @@ def test_every_variable_has_a_default_and_no_secret_is_written(services):
             assert default == "", name
     for service in services.values():
         for key, value in (service.get("environment") or {}).items():
-            if re.search("PASSWORD|SECRET|TOKEN", key):
+            if re.search("PASSWORD|SECRET|TOKEN", key) and not key.endswith("_FILE"):
                 assert value == "", key
             assert not re.search(r"//[^/@]*:[^/@]+@", str(value)), key  # no password in a URL
 
 
 def test_the_services_and_their_health_checks(services):
-    assert set(services) == {"redis", "rasa", "actions", "gateway"}
+    assert set(services) == {"redis", "rasa", "actions", "gateway", "rasa-token"}
     for name, service in services.items():
-        assert service["healthcheck"]["test"][0] == "CMD", name
+        if name not in ONE_SHOT:
+            assert service["healthcheck"]["test"][0] == "CMD", name
     assert services["redis"]["image"].split(":")[0] == "redis"  # the official image
+
+
+def test_only_the_gateway_is_reachable_from_outside(compose, services):
+    networks = compose["networks"]
+    assert networks["internal"]["internal"] is True
+    assert not networks["public"].get("internal")
+    for name in ("redis", "actions", "rasa"):
+        assert services[name]["networks"] == ["internal"], name
+        assert "ports" not in services[name], name
+    assert services["rasa-token"]["network_mode"] == "none"
+    assert set(services["gateway"]["networks"]) == {"internal", "public"}
+    assert [p.split(":")[-1] for p in services["gateway"]["ports"]] == ["8000"]
+
+
+def test_rasas_api_needs_the_token_the_gateway_sends(services):
+    rasa, gateway = services["rasa"], services["gateway"]
+    # rasa_serve.py adds --auth-token from RASA_TOKEN_FILE, refusing to start without it.
+    launcher = rasa["command"][1]
+    assert rasa["command"][0] == "python" and launcher == "/app/rasa_serve.py"
+    assert "--enable-api" in rasa["command"]
+    _, text = _dockerfile(rasa)
+    assert any(op == "COPY" and args.split()[-1] == launcher for op, args in _instructions(text))
+    token_file = rasa["environment"]["RASA_TOKEN_FILE"]
+    assert gateway["environment"]["RASA_TOKEN_FILE"] == token_file
+    folder = token_file.rsplit("/", 1)[0]
+    for service in (rasa, gateway, services["rasa-token"]):
+        assert any(v.split(":")[1] == folder for v in service["volumes"])
+    assert f"> {token_file}" in services["rasa-token"]["command"][-1]
+    for name in ("rasa", "gateway"):
+        assert services[name]["depends_on"]["rasa-token"] == {
+            "condition": "service_completed_successfully"
+        }
 
 
 def test_rasa_can_be_scaled(services):
@@ -197,6 +233,7 @@ def test_the_model_is_where_rasa_is_told_to_find_it(services):
 
 def test_the_services_start_in_order(services):
     assert services["rasa"]["depends_on"] == {
+        "rasa-token": {"condition": "service_completed_successfully"},
         "redis": {"condition": "service_healthy"},
         "actions": {"condition": "service_healthy"},
     }

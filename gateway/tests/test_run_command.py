@@ -5,16 +5,19 @@ On loopback ports of its own, its keys under the tests' Redis prefix."""
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.servers import ROOT, free_port, wait_until_up
+from tests.test_rasa_api import LOOPBACK, listening_addresses
 
 pytestmark = pytest.mark.rasa
 
@@ -33,15 +36,29 @@ def two_free_ports() -> int:
     raise RuntimeError("no two consecutive free ports")
 
 
+def command_lines_with(secret: str) -> list[int]:
+    """Processes of this machine whose command line shows `secret`."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if secret.encode() in cmdline.read_bytes():
+                found.append(int(cmdline.parent.name))
+        except OSError:
+            continue
+    return found
+
+
 def test_the_run_command_starts_two_rasa_processes_behind_the_gateway(model, redis_url, key_prefix):
-    rasa_port, gateway_port = two_free_ports(), free_port()
+    rasa_port, gateway_port, actions_port = two_free_ports(), free_port(), free_port()
+    token = "run-token-" + secrets.token_urlsafe(16)
     env = {
         **os.environ,
         "MODEL": str(model),
         "RASA_VENV": str(ROOT / ".venv" / "rasa"),
         "GATEWAY_VENV": str(ROOT / ".venv" / "gateway"),
         "RASA_PORT": str(rasa_port),
-        "ACTIONS_PORT": str(free_port()),
+        "ACTIONS_PORT": str(actions_port),
+        "RASA_TOKEN": token,
         "GATEWAY_PORT": str(gateway_port),
         "REDIS_URL": redis_url,
         "RASA_REDIS_KEY_PREFIX": f"{key_prefix}run",
@@ -71,6 +88,14 @@ def test_the_run_command_starts_two_rasa_processes_behind_the_gateway(model, red
         health = httpx.get(f"{base}/health-check/", timeout=10).json()
         with httpx.Client(base_url=base, timeout=30) as client:
             reply = client.post("/api/chat", json={"message": "知らない番号から電話がかかってきた"})
+        # Rasa and the action server on loopback only; Rasa's API behind the token.
+        bound = {p: listening_addresses(p) for p in (rasa_port, rasa_port + 1, actions_port)}
+        rasa = f"http://127.0.0.1:{rasa_port}"
+        without = httpx.get(f"{rasa}/conversations/x/tracker", timeout=10).status_code
+        with_token = httpx.get(
+            f"{rasa}/conversations/x/tracker", params={"token": token}, timeout=10
+        ).status_code
+        shown = command_lines_with(token)
         deadline = time.monotonic() + 30
         while not any("Logs:" in line for line in lines) and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -85,3 +110,8 @@ def test_the_run_command_starts_two_rasa_processes_behind_the_gateway(model, red
     assert [i["name"] for i in instances] == ["rasa-1", "rasa-2"]
     assert health["redis"]["status"] == "ok"
     assert reply.status_code == 200 and reply.json()["status"] == "ok"
+    for port, addresses in bound.items():
+        assert addresses and addresses <= LOOPBACK, (port, addresses)
+    assert (without, with_token) == (401, 200)
+    assert shown == []  # not on any command line (ps)
+    assert token not in printed

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AnyHttpUrl, Field, field_validator
+from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # The checkout: gateway/app/core/config.py is three folders below it.
@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     RASA_URLS: Annotated[list[AnyHttpUrl], NoDecode] = Field(
         default_factory=lambda: [AnyHttpUrl("http://localhost:5005")], min_length=1
     )
+    # Rasa's HTTP API token (`rasa run --auth-token`), sent as `?token=` on the
+    # API calls (restart a conversation; staffops' PUT /model). The REST
+    # channel itself takes no token. RASA_TOKEN_FILE: read from a file instead
+    # (docker-compose shares a generated one).
+    RASA_TOKEN: SecretStr | None = None
+    RASA_TOKEN_FILE: Path | None = None
     # The action server's base URL: the health check asks its /health.
     ACTIONS_URL: AnyHttpUrl | None = AnyHttpUrl("http://localhost:5055")
     # redis://host:port/db; empty: state in this process's memory.
@@ -68,6 +74,31 @@ class Settings(BaseSettings):
     # Seconds between looks for events left pending by a task that died.
     LINE_RECOVER_EVERY: float = Field(default=30.0, gt=0)
 
+    # Dead letters: LINE events that could not be handled (unknown type,
+    # malformed, or failing LINE_MAX_ATTEMPTS times), kept for staff.
+    LINE_MAX_ATTEMPTS: int = Field(default=5, ge=1)
+    # The webhook's Redis calls together wait at most this long (seconds);
+    # then this process's memory answers: LINE expects a 200 within ~1 s.
+    LINE_REDIS_TIMEOUT: float = Field(default=0.3, gt=0)
+    DEAD_LETTER_TTL_DAYS: float = Field(default=30, gt=0)
+    DEAD_LETTER_MAX: int = Field(default=1000, ge=1)
+
+    # Host headers served (Starlette's TrustedHostMiddleware; "*.example.jp"
+    # allowed). Others get 400, so no redirect or link is built on a forged Host.
+    ALLOWED_HOSTS: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["localhost", "127.0.0.1"], min_length=1
+    )
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed
+    # (addresses or CIDR ranges). Empty: the peer's address is the client's.
+    # Run uvicorn with --no-proxy-headers (run.sh, the Dockerfile do): this
+    # setting is the one place where proxies are trusted.
+    TRUSTED_PROXIES: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Signs the sign-in form's CSRF token (HMAC). Unset: a random key per
+    # process (set it when several gateway processes share sign-ins).
+    SECRET_KEY: SecretStr | None = None
+    # Deepest JSON nesting accepted in a request body (422 beyond).
+    MAX_JSON_DEPTH: int = Field(default=32, ge=2, le=500)
+
     COOKIE_NAME: str = "soudan_conversation"
     # Set true behind HTTPS (the cookie is then only sent over HTTPS).
     COOKIE_SECURE: bool = False
@@ -88,9 +119,9 @@ class Settings(BaseSettings):
     # Seconds the last user message of a LINE conversation is kept for feedback.
     FEEDBACK_CONTEXT_TTL: int = Field(default=24 * 3600, ge=60)
 
-    @field_validator("RASA_URLS", mode="before")
+    @field_validator("RASA_URLS", "ALLOWED_HOSTS", "TRUSTED_PROXIES", mode="before")
     @classmethod
-    def _split_urls(cls, value: Any) -> Any:
+    def _split_lists(cls, value: Any) -> Any:
         return _comma_list(value)
 
     @field_validator("STAFF_PROJECT_ROOT", "STAFF_ACCOUNTS_FILE", mode="after")
@@ -106,6 +137,18 @@ class Settings(BaseSettings):
     @property
     def rasa_urls(self) -> list[str]:
         return [str(url).rstrip("/") for url in self.RASA_URLS]
+
+    @property
+    def rasa_token(self) -> str | None:
+        """RASA_TOKEN, else the first line of RASA_TOKEN_FILE; None when neither is set."""
+        if self.RASA_TOKEN is not None:
+            return self.RASA_TOKEN.get_secret_value() or None
+        if self.RASA_TOKEN_FILE is not None:
+            try:
+                return self.RASA_TOKEN_FILE.read_text(encoding="utf-8").strip() or None
+            except OSError:
+                return None
+        return None
 
     @property
     def actions_url(self) -> str | None:

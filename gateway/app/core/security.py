@@ -99,16 +99,61 @@ class SecurityHeaders:
             raise
 
 
-class BodyLimit:
-    """Refuse request bodies over `limit` bytes with 413 and a JSON reply.
+def json_too_deep(text: str, limit: int) -> bool:
+    """Whether JSON text nests arrays and objects deeper than `limit`.
 
-    The body is read here (up to the limit) and handed on whole, so a
-    chunked body without Content-Length is capped as well.
+    Python's json module recurses once per level (a RecursionError, a 500,
+    near 1,000 levels), so the depth is measured first, without parsing:
+    brackets outside strings. Bodies with fewer opening brackets than the
+    limit (every real one) are decided by `str.count` alone.
+    """
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    depth, in_string, escaped = 0, False, False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif ch in "]}":
+            depth -= 1
+    return False
+
+
+def is_json(scope: Scope) -> bool:
+    ctype = dict(scope.get("headers", [])).get(b"content-type", b"")
+    ctype = ctype.split(b";")[0].strip().lower()
+    return ctype == b"application/json" or ctype.endswith(b"+json")
+
+
+class BodyGuard:
+    """Checks a request body before any route sees it.
+
+    - over `limit` bytes: 413 (the body is read here, up to the limit, and
+      handed on whole, so a chunked body without Content-Length is capped too);
+    - a JSON body (by Content-Type) that is not strict UTF-8 — encoded
+      surrogates (CESU-8, ``\\xed\\xa0\\x80``) and overlong forms included: 400
+      (`json.loads` on bytes would take the surrogates);
+    - a JSON body nested deeper than `max_depth`: 422.
+
+    Every refusal is JSON made by `reply(status)` (the chat API's shape).
     """
 
-    def __init__(self, app: ASGIApp, limit: int, reply: Callable[[], dict]) -> None:
+    def __init__(
+        self, app: ASGIApp, limit: int, max_depth: int, reply: Callable[[int, str], dict]
+    ) -> None:
         self.app = app
         self.limit = limit
+        self.max_depth = max_depth
         self.reply = reply
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -117,7 +162,7 @@ class BodyLimit:
             return
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await self._refuse(send)
+            await self._refuse(send, 413, "The body is too large")
             return
         chunks, size = [], 0
         while True:
@@ -127,12 +172,21 @@ class BodyLimit:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.limit:
-                await self._refuse(send)
+                await self._refuse(send, 413, "The body is too large")
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
+        if body and is_json(scope):
+            try:
+                text = body.decode("utf-8")  # strict: no surrogates, no overlong forms
+            except UnicodeDecodeError:
+                await self._refuse(send, 400, "The body is not UTF-8 text")
+                return
+            if json_too_deep(text, self.max_depth):
+                await self._refuse(send, 422, f"JSON nested deeper than {self.max_depth}")
+                return
         sent = False
 
         async def replay() -> Message:
@@ -144,5 +198,5 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send) -> None:
-        await send_json(send, 413, self.reply())
+    async def _refuse(self, send: Send, status: int, detail: str) -> None:
+        await send_json(send, status, self.reply(status, detail))

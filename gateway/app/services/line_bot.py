@@ -18,6 +18,13 @@ answers 200 at once and the events are handled in background tasks:
 
 The conversation id given to Rasa is an HMAC of the LINE user id, so logs and
 Rasa's tracker store never show the user id.
+
+Poison events are never retried forever: an event the SDK cannot read (a
+type it does not know, a signed but malformed event such as a text that is
+null or a user source without a user id) is acknowledged and parked at once
+in the dead letters (retrying cannot change it); any other failure is tried
+again, by this task and then by `recover`, until LINE_MAX_ATTEMPTS tries in
+all, and then parked. Staff see the dead letters on /admin/line/dead-letters.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import asyncio
 import hashlib
 import hmac
 import logging
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -55,18 +63,23 @@ from linebot.v3.webhooks import (
 
 from app.models import BotMessage, Button
 from app.services import line_replies, replies
+from app.services.dead_letters import DeadLetters
 from app.services.line_ledger import EventLedger, Pending
 from app.services.line_messages import MAX_POSTBACK_DATA, MAX_QUICK_REPLIES, to_line
 from app.services.rasa import Answer, RasaClient, RasaUnavailable
 from app.services.review import Review, thanks
+from soudan.masking import mask
 
 log = logging.getLogger(__name__)
 
 # LINE accepts a reply token for about a minute after the event; past this
 # many seconds the answer goes by push instead.
 REPLY_TOKEN_SECONDS = 50
-# Tries of one event in its background task; what still fails is left to `recover`.
+# Tries of one event in its background task; what still fails is left to
+# `recover`, until the event's tries reach LINE_MAX_ATTEMPTS.
 ATTEMPTS = 3
+# LINE ids: "U" (a user) and 32 hex digits.
+USER_ID = re.compile(r"U[0-9a-f]{32}")
 # `recover` picks up events pending for longer than this (their task has died).
 STALE_SECONDS = 60
 # Seconds the loading animation shows at most (LINE: 5 to 60, by 5).
@@ -121,6 +134,58 @@ def retry_key(event_id: str) -> str:
     return str(uuid.uuid5(RETRY_KEY_NAMESPACE, event_id))
 
 
+class PoisonEvent(Exception):
+    """An event that no retry can handle; `reason` is a dead-letter reason."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def read_event(raw: dict[str, Any]) -> Event:
+    """The SDK's event, or PoisonEvent: a type the SDK does not know, or a
+    malformed event. The SDK's own error carries the whole event (user id
+    and text): it is not chained, so no traceback shows it."""
+    try:
+        return Event.from_dict(raw)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        known = isinstance(raw.get("type"), str) and _known_type(raw["type"])
+        reason = "unreadable" if known else "unknown_type"
+    raise PoisonEvent(reason)
+
+
+def _known_type(kind: str) -> bool:
+    mapping = getattr(Event, "_Event__discriminator_value_class_map", {})
+    return kind in mapping
+
+
+def _event_text(raw: dict[str, Any]) -> str:
+    message = raw.get("message") if isinstance(raw.get("message"), dict) else {}
+    postback = raw.get("postback") if isinstance(raw.get("postback"), dict) else {}
+    for value in (message.get("text"), postback.get("data")):
+        if isinstance(value, str):
+            return value[:1000]
+    return ""
+
+
+def dead_letter(event_id: str, pending: Pending, reason: str) -> dict[str, Any]:
+    """What is kept of a parked event: no user id, the text masked."""
+    raw = pending.event if isinstance(pending.event, dict) else {}
+    kind = raw.get("type") if isinstance(raw.get("type"), str) else ""
+    message = raw.get("message") if isinstance(raw.get("message"), dict) else {}
+    source = raw.get("source") if isinstance(raw.get("source"), dict) else {}
+    return {
+        "event_id": str(event_id)[:64],
+        "type": re.sub(r"[^A-Za-z]", "", kind)[:40],
+        "message_type": re.sub(r"[^A-Za-z]", "", str(message.get("type") or ""))[:40],
+        "source_type": re.sub(r"[^A-Za-z]", "", str(source.get("type") or ""))[:20],
+        "reason": reason,
+        "attempts": pending.attempts,
+        "received_at": pending.received_at,
+        "text": mask(_event_text(raw)),
+    }
+
+
 class LineBot:
     def __init__(
         self,
@@ -132,6 +197,8 @@ class LineBot:
         concurrency: int = 8,
         clock: Callable[[], float] = time.time,
         review: Review | None = None,
+        dead_letters: DeadLetters | None = None,
+        max_attempts: int = 5,
     ) -> None:
         self.parser = WebhookParser(secret)
         self.api = api
@@ -141,6 +208,8 @@ class LineBot:
         self.forget = forget  # async (conversation id) -> None
         self.clock = clock
         self.review = review
+        self.dead_letters = dead_letters or DeadLetters(None, "")
+        self.max_attempts = max_attempts
         self.limit = asyncio.Semaphore(concurrency)
         self.tasks: set[asyncio.Task] = set()
         self.in_hand: set[str] = set()  # event ids with a task in this process
@@ -151,16 +220,20 @@ class LineBot:
         """Claim each new event and handle it in the background; returns how
         many were new. Called by the webhook before it answers 200."""
         received_at = self.clock()
-        new = 0
+        batch = []
         for raw in events:
             event_id = raw.get("webhookEventId")
-            if not event_id:
-                continue
-            if not await self.ledger.claim(event_id, Pending(raw, received_at)):
+            if isinstance(event_id, str) and 0 < len(event_id) <= 64:
+                batch.append((event_id, Pending(raw, received_at)))
+        # One Redis round trip for them all, bounded by LINE_REDIS_TIMEOUT.
+        claimed = await self.ledger.claim_all(batch)
+        new = 0
+        for (event_id, pending), first in zip(batch, claimed, strict=True):
+            if not first:
                 log.info("LINE event %s already seen: not answered again", event_id)
                 continue
             new += 1
-            self._spawn(event_id, Pending(raw, received_at))
+            self._spawn(event_id, pending)
         return new
 
     def _spawn(self, event_id: str, pending: Pending) -> None:
@@ -188,6 +261,9 @@ class LineBot:
                 continue
             if not await self.ledger.lease(event_id, STALE_SECONDS):
                 continue  # another process or round has it
+            if pending.attempts >= self.max_attempts:
+                await self.park(event_id, pending, "failed")
+                continue
             log.warning("LINE event %s was left pending: answering it now", event_id)
             self._spawn(event_id, pending)
             taken += 1
@@ -200,18 +276,41 @@ class LineBot:
             for attempt in range(ATTEMPTS):
                 try:
                     await self.handle(event_id, pending)
+                except PoisonEvent as poison:
+                    pending.attempts += 1
+                    await self.park(event_id, pending, poison.reason)
+                    return
                 except Exception:  # any failure: try again, then leave it pending
                     log.exception("LINE event %s failed (attempt %d)", event_id, attempt + 1)
                     pending.attempts += 1
+                    if pending.attempts >= self.max_attempts:
+                        await self.park(event_id, pending, "failed")
+                        return
                     await self.ledger.save(event_id, pending)
                     await asyncio.sleep(0.2 * 2**attempt)
                     continue
                 await self.ledger.done(event_id)
                 return
 
+    async def park(self, event_id: str, pending: Pending, reason: str) -> None:
+        """Acknowledge an event for good: into the dead letters, out of the pending ones."""
+        log.warning("LINE event %s parked as a dead letter (%s)", event_id, reason)
+        try:
+            record = await asyncio.to_thread(dead_letter, event_id, pending, reason)
+            await self.dead_letters.add(record)
+        except Exception:  # parking never keeps an event alive
+            log.exception("LINE event %s could not be recorded as a dead letter", event_id)
+        await self.ledger.done(event_id)
+
     async def handle(self, event_id: str, pending: Pending) -> None:
-        event = Event.from_dict(pending.event)
+        if not isinstance(pending.event, dict):
+            raise PoisonEvent("unreadable")
+        event = read_event(pending.event)
         source = getattr(event, "source", None)
+        if isinstance(source, UserSource) and not (
+            isinstance(source.user_id, str) and USER_ID.fullmatch(source.user_id)
+        ):
+            raise PoisonEvent("no_user")
         if isinstance(event, UnfollowEvent):
             if isinstance(source, UserSource) and self.forget:
                 await self.forget(conversation_id(self.secret, source.user_id))

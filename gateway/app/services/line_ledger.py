@@ -9,18 +9,29 @@ answered, that answer, so a retry never asks Rasa twice and an event that
 failed half way is answered later by push instead of being lost.
 
 Without Redis (or while it is down) the same happens in this process.
+
+Every Redis call here waits at most `timeout` seconds (LINE_REDIS_TIMEOUT),
+and the webhook's own call — claiming all the events of one request — is one
+round trip (a Lua script): with Redis hung, the webhook still answers LINE
+well within a second, from this process's memory.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
+
+T = TypeVar("T")
+# Down, refusing, or slow past the timeout.
+REDIS_FAILURES = (RedisError, OSError, TimeoutError)
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +47,8 @@ class Pending:
     attempts: int = 0
 
     def dump(self) -> str:
-        return json.dumps(self.__dict__, ensure_ascii=False)
+        # ASCII: a lone surrogate from a JSON escape ("\\ud800") survives the trip.
+        return json.dumps(self.__dict__)
 
     @classmethod
     def load(cls, text: str) -> Pending:
@@ -50,26 +62,58 @@ class _Memory:
     leases: dict[str, float] = field(default_factory=dict)  # event id -> expiry
 
 
+# KEYS: the pending hash, then each event's "seen" key. ARGV: the seen
+# expiry, then each event's id and pending record. Returns 1/0 per event.
+CLAIM = """
+local claimed = {}
+for i = 2, #KEYS do
+  local id, record = ARGV[2 * i - 2], ARGV[2 * i - 1]
+  if redis.call('SET', KEYS[i], '1', 'NX', 'EX', ARGV[1]) then
+    redis.call('HSET', KEYS[1], id, record)
+    claimed[#claimed + 1] = 1
+  else
+    claimed[#claimed + 1] = 0
+  end
+end
+return claimed
+"""
+
+
 class EventLedger:
-    def __init__(self, redis: aioredis.Redis | None, prefix: str) -> None:
+    def __init__(self, redis: aioredis.Redis | None, prefix: str, timeout: float = 0.3) -> None:
         self.redis = redis
+        self.timeout = timeout
         self.seen_prefix = f"{prefix}line:seen:"
         self.pending_key = f"{prefix}line:pending"
         self.lease_prefix = f"{prefix}line:lease:"
         self.memory = _Memory()
+        self._claim = redis.register_script(CLAIM) if redis is not None else None
+
+    async def _redis(self, call: Awaitable[T]) -> T:
+        """A Redis call that gives up after `timeout` seconds (TimeoutError)."""
+        return await asyncio.wait_for(call, self.timeout)
 
     async def claim(self, event_id: str, pending: Pending) -> bool:
         """True the first time an event id is claimed; then it is pending."""
-        if self.redis is not None:
+        return (await self.claim_all([(event_id, pending)]))[0]
+
+    async def claim_all(self, events: list[tuple[str, Pending]]) -> list[bool]:
+        """`claim` for each event, in one Redis round trip (at most `timeout`)."""
+        if not events:
+            return []
+        if self._claim is not None:
+            keys = [self.pending_key, *(self.seen_prefix + event_id for event_id, _ in events)]
+            args: list[Any] = [SEEN_SECONDS]
+            for event_id, pending in events:
+                args += [event_id, pending.dump()]
             try:
-                first = await self.redis.set(
-                    self.seen_prefix + event_id, "1", nx=True, ex=SEEN_SECONDS
-                )
-                if first:
-                    await self.redis.hset(self.pending_key, event_id, pending.dump())
-                return bool(first)
-            except RedisError as exc:
-                log.warning("Redis failed (%s): LINE events de-duplicated in memory", exc)
+                claimed = await self._redis(self._claim(keys=keys, args=args))
+                return [bool(c) for c in claimed]
+            except REDIS_FAILURES as exc:
+                log.warning("Redis failed (%r): LINE events de-duplicated in memory", exc)
+        return [self._claim_in_memory(event_id, pending) for event_id, pending in events]
+
+    def _claim_in_memory(self, event_id: str, pending: Pending) -> bool:
         now = time.time()
         if len(self.memory.seen) > 100_000:
             self.memory.seen = {k: v for k, v in self.memory.seen.items() if v > now}
@@ -86,9 +130,11 @@ class EventLedger:
         if self.redis is not None:
             try:
                 return bool(
-                    await self.redis.set(self.lease_prefix + event_id, "1", nx=True, ex=seconds)
+                    await self._redis(
+                        self.redis.set(self.lease_prefix + event_id, "1", nx=True, ex=seconds)
+                    )
                 )
-            except RedisError as exc:
+            except REDIS_FAILURES as exc:
                 log.warning("Redis failed (%s): LINE recovery leased in memory", exc)
         now = time.time()
         self.memory.leases = {k: v for k, v in self.memory.leases.items() if v > now}
@@ -100,9 +146,9 @@ class EventLedger:
     async def save(self, event_id: str, pending: Pending) -> None:
         if self.redis is not None:
             try:
-                await self.redis.hset(self.pending_key, event_id, pending.dump())
+                await self._redis(self.redis.hset(self.pending_key, event_id, pending.dump()))
                 return
-            except RedisError as exc:
+            except REDIS_FAILURES as exc:
                 log.warning("Redis failed (%s): pending LINE event kept in memory", exc)
         self.memory.pending[event_id] = pending.dump()
 
@@ -110,15 +156,24 @@ class EventLedger:
         self.memory.pending.pop(event_id, None)
         if self.redis is not None:
             try:
-                await self.redis.hdel(self.pending_key, event_id)
-            except RedisError as exc:
+                await self._redis(self.redis.hdel(self.pending_key, event_id))
+            except REDIS_FAILURES as exc:
                 log.warning("Redis failed (%s): a done LINE event stays pending", exc)
 
     async def pending(self) -> dict[str, Pending]:
+        """Every pending event; a record that cannot be read is left out (and
+        forgotten: nothing could ever answer it)."""
         found = dict(self.memory.pending)
         if self.redis is not None:
             try:
-                found |= await self.redis.hgetall(self.pending_key)
-            except RedisError as exc:
+                found |= await self._redis(self.redis.hgetall(self.pending_key))
+            except REDIS_FAILURES as exc:
                 log.warning("Redis failed (%s): pending LINE events not read", exc)
-        return {k: Pending.load(v) for k, v in found.items()}
+        records = {}
+        for event_id, text in found.items():
+            try:
+                records[event_id] = Pending.load(text)
+            except (ValueError, TypeError):
+                log.warning("LINE pending record %s is not readable: dropped", event_id)
+                await self.done(event_id)
+        return records

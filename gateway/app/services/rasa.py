@@ -121,11 +121,17 @@ def client_timeout(total: float, connect: float) -> aiohttp.ClientTimeout:
 
 class RasaClient:
     def __init__(
-        self, urls: list[str], http: aiohttp.ClientSession, timeout: aiohttp.ClientTimeout
+        self,
+        urls: list[str],
+        http: aiohttp.ClientSession,
+        timeout: aiohttp.ClientTimeout,
+        token: str | None = None,
     ) -> None:
         self.urls = urls
         self.http = http
         self.timeout = timeout
+        # Rasa's HTTP API token (RASA_TOKEN); the REST channel needs none.
+        self.token = token
 
     async def send(self, conversation_id: str, text: str) -> list[BotMessage]:
         return (await self.ask(conversation_id, text)).messages
@@ -148,10 +154,13 @@ class RasaClient:
                 raise RasaUnavailable(f"Rasa at {url} sent no JSON") from exc
         raise RasaUnavailable("no Rasa server accepted the connection")
 
-    async def _post(self, url: str, body: Any) -> tuple[int | None, bytes]:
-        """(status, body), or (None, b"") when the server was not reached."""
+    async def _post(
+        self, url: str, body: Any, params: dict[str, str] | None = None
+    ) -> tuple[int | None, bytes]:
+        """(status, body), or (None, b"") when the server was not reached.
+        (`params` go into the query, never into a log line: `url` is logged.)"""
         try:
-            async with self.http.post(url, json=body, timeout=self.timeout) as resp:
+            async with self.http.post(url, json=body, params=params, timeout=self.timeout) as resp:
                 return resp.status, await resp.read()
         except NOT_DELIVERED as exc:
             log.warning("Rasa at %s is not reachable (%s); trying the next one", url, exc)
@@ -161,12 +170,14 @@ class RasaClient:
 
     async def restart(self, conversation_id: str) -> None:
         """Forget a conversation: Rasa's `restart` event clears its slots and
-        context (needs Rasa's HTTP API, `--enable-api`). With the Redis tracker
-        store the old events expire with it (`record_exp`)."""
+        context (needs Rasa's HTTP API, `--enable-api`, and its token,
+        `?token=`). With the Redis tracker store the old events expire with it
+        (`record_exp`)."""
         body = [{"event": "restart"}]
+        params = {"token": self.token} if self.token else None
         for url in route(self.urls, conversation_id):
             status, _ = await self._post(
-                f"{url}/conversations/{conversation_id}/tracker/events", body
+                f"{url}/conversations/{conversation_id}/tracker/events", body, params
             )
             if status is None:
                 continue

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 import time
 from collections import OrderedDict
 from typing import Any
@@ -57,6 +58,8 @@ class MemoryInbox:
     def __init__(self, ttl_days: float) -> None:
         self.ttl = ttl_days * 86400
         self.items: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
+        # `add` runs in a worker thread (it masks the texts again).
+        self.lock = threading.RLock()
 
     def _expire(self) -> None:
         now = time.time()
@@ -67,30 +70,34 @@ class MemoryInbox:
 
     def add(self, item: dict[str, Any]) -> dict[str, Any]:
         clean = clean_item(item)
-        self.items[clean["id"]] = (time.time() + self.ttl, clean)
-        self._expire()
+        with self.lock:
+            self.items[clean["id"]] = (time.time() + self.ttl, clean)
+            self._expire()
         return clean
 
     def get(self, item_id: str) -> dict[str, Any] | None:
-        self._expire()
-        found = self.items.get(item_id)
-        return dict(found[1]) if found else None
+        with self.lock:
+            self._expire()
+            found = self.items.get(item_id)
+            return dict(found[1]) if found else None
 
     def list(self, *, include_resolved: bool = False, limit: int = 100) -> list[dict[str, Any]]:
-        self._expire()
-        items = [i for _, i in reversed(self.items.values())]
+        with self.lock:
+            self._expire()
+            items = [i for _, i in reversed(self.items.values())]
         if not include_resolved:
             items = [i for i in items if i["status"] == "open"]
         return [dict(i) for i in items[:limit]]
 
     def resolve(self, item_id: str, *, who=None, resolution=None) -> dict[str, Any]:
-        found = self.items.get(item_id)
-        if found is None:
-            raise KeyError(f"no inbox item {item_id!r}")
-        found[1].update(
-            status="resolved", resolved_by=who, resolved_at=audit.now(), resolution=resolution
-        )
-        return dict(found[1])
+        with self.lock:
+            found = self.items.get(item_id)
+            if found is None:
+                raise KeyError(f"no inbox item {item_id!r}")
+            found[1].update(
+                status="resolved", resolved_by=who, resolved_at=audit.now(), resolution=resolution
+            )
+            return dict(found[1])
 
     def count(self) -> int:
         return len(self.list())
@@ -125,22 +132,26 @@ class Review:
         intents: list[dict[str, Any]] | None = None,
         bot_reply: str = "",
     ) -> dict[str, Any] | None:
-        """Put a message into the staff inbox, masked; None when it could not."""
-        item = {
-            "text": mask(text),
-            "channel": channel,
-            "time": audit.now(),
-            "intents": intents or [],
-            "bot_reply": mask(bot_reply),
-            "reason": reason,
-        }
+        """Put a message into the staff inbox, masked; None when it could not.
+
+        Masking (soudan.masking: rules and GiNZA's named entities, the model
+        loaded on the first call) runs in a worker thread, never in the
+        event loop that answers people."""
         try:
+            item = {
+                "text": await asyncio.to_thread(mask, text),
+                "channel": channel,
+                "time": audit.now(),
+                "intents": intents or [],
+                "bot_reply": await asyncio.to_thread(mask, bot_reply),
+                "reason": reason,
+            }
             if self.inbox is not None:
                 try:
                     return await asyncio.to_thread(self.inbox.add, item)
                 except REDIS_FAILURES as exc:
                     log.warning("inbox in Redis failed (%s): kept in memory", exc)
-            return self.memory_inbox.add(item)
+            return await asyncio.to_thread(self.memory_inbox.add, item)
         except Exception:  # the inbox never breaks a reply
             log.exception("could not add an inbox item")
             return None
@@ -204,10 +215,11 @@ class Review:
 
     async def remember_answer(self, conversation: str, context: dict[str, Any]) -> None:
         """The last answer with a topic, for one feedback (texts masked here)."""
-        context = {
-            **context,
-            **{k: mask(context[k]) for k in ("text", "reply") if context.get(k)},
-        }
+        masked = {}
+        for k in ("text", "reply"):
+            if context.get(k):
+                masked[k] = await asyncio.to_thread(mask, context[k])
+        context = {**context, **masked}
         key = self._key(f"fbctx:{conversation}")
         if self.redis is not None:
             try:

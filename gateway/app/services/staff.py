@@ -9,12 +9,19 @@ Sessions: a random token in an HttpOnly, SameSite=Strict cookie; in Redis
 STAFF_SESSION_TTL seconds after the last request), or in this process's
 memory without Redis. Each session has its CSRF token, required in every
 POST (the hidden form field `csrf`, or the `X-CSRF-Token` header).
+
+The sign-in form has no session yet: its CSRF token is
+`<issued at>.<HMAC-SHA256(SECRET_KEY, nonce + issued at)>`, where the nonce
+is a random value in a cookie of the sign-in page. The client can choose the
+cookie, but not a token that matches it without the server's key.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
+import hmac
 import json
 import logging
 import os
@@ -109,7 +116,29 @@ class StaffSessions:
         self.prefix = settings.REDIS_KEY_PREFIX
         self.ttl = settings.STAFF_SESSION_TTL
         self.memory: dict[str, tuple[float, dict[str, str]]] = {}
-        self.fails: dict[str, int] = {}
+        key = settings.SECRET_KEY.get_secret_value() if settings.SECRET_KEY else ""
+        # Unset: a key of this process (its sign-in forms work only here).
+        self.secret = (key or secrets.token_urlsafe(32)).encode()
+
+    # --- the sign-in form's CSRF token ---
+
+    def _login_mac(self, nonce: str, issued: str) -> str:
+        digest = hmac.new(self.secret, f"login:{nonce}:{issued}".encode(), hashlib.sha256)
+        return base64.urlsafe_b64encode(digest.digest()).decode().rstrip("=")
+
+    def login_token(self, nonce: str) -> str:
+        """The token of a sign-in form whose page set the cookie `nonce`."""
+        issued = str(int(time.time()))
+        return f"{issued}.{self._login_mac(nonce, issued)}"
+
+    def check_login_token(self, nonce: str, token: str, max_age: int) -> bool:
+        """Whether `token` was issued here, for this cookie, within `max_age` seconds."""
+        issued, _, mac = token.partition(".")
+        if not nonce or not issued.isdigit() or not mac:
+            return False
+        if not 0 <= time.time() - int(issued) <= max_age:
+            return False
+        return hmac.compare_digest(mac, self._login_mac(nonce, issued))
 
     def _key(self, token: str) -> str:
         digest = hashlib.sha256(token.encode()).hexdigest()
@@ -150,36 +179,6 @@ class StaffSessions:
             log.warning("staff session lookup in Redis failed (%s)", exc)
             return None
         return json.loads(raw) if raw else None
-
-    # --- failed sign-ins (only failures count) ---
-
-    def _fail_key(self, who: str, window: int) -> str:
-        digest = hashlib.sha256(who.encode()).hexdigest()[:32]
-        return f"{self.prefix}staff:fail:{digest}:{int(time.time() // window)}"
-
-    async def failures(self, who: str, window: int) -> int:
-        key = self._fail_key(who, window)
-        if self.redis is not None:
-            try:
-                return int(await self.redis.get(key) or 0)
-            except REDIS_FAILURES:
-                pass
-        return self.fails.get(key, 0)
-
-    async def failed(self, who: str, window: int) -> None:
-        key = self._fail_key(who, window)
-        if self.redis is not None:
-            try:
-                async with self.redis.pipeline(transaction=True) as pipe:
-                    pipe.incr(key)
-                    pipe.expire(key, window + 1)
-                    await pipe.execute()
-                return
-            except REDIS_FAILURES:
-                pass
-        if len(self.fails) > 10_000:
-            self.fails.clear()
-        self.fails[key] = self.fails.get(key, 0) + 1
 
     async def end(self, token: str | None) -> None:
         if not token:

@@ -14,6 +14,7 @@ import json
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
@@ -63,6 +64,15 @@ class Admission:
     allowance: Allowance | None = None
 
 
+@dataclass(frozen=True)
+class Reservation:
+    """A slot taken in counters before an attempt (see `reserve`): `release`
+    gives it back when the attempt turns out not to count (a right password)."""
+
+    allowance: Allowance
+    release: Callable[[], Awaitable[None]]
+
+
 def fixed_window(window: int, now: float) -> tuple[int, int]:
     """The index of the `window`-second window holding `now`, and the seconds left in it."""
     index = int(now // window)
@@ -78,6 +88,7 @@ class StateStore(Protocol):
     async def admit(
         self, client: str, cid: str | None, new_cid: str, limits: Limits
     ) -> Admission: ...
+    async def reserve(self, buckets: list[str], limit: int, window: int) -> Reservation: ...
     async def ping(self) -> bool: ...
     async def close(self) -> None: ...
 
@@ -92,6 +103,7 @@ class MemoryStore:
         # cid -> (expires_at, entries); oldest first.
         self._conversations: OrderedDict[str, tuple[float, list[Entry]]] = OrderedDict()
         self._counters: dict[str, tuple[int, int]] = {}  # bucket -> (window index, count)
+        self._reserved: dict[str, tuple[float, int]] = {}  # bucket -> (expires, slots taken)
 
     def _live(self, cid: str) -> list[Entry] | None:
         item = self._conversations.get(cid)
@@ -146,11 +158,46 @@ class MemoryStore:
         )
         return Admission(client_allowance, conversation, existed, allowance)
 
+    async def reserve(self, buckets: list[str], limit: int, window: int) -> Reservation:
+        """Take a slot in every bucket's counter, or in none when one is full.
+
+        A counter lives `window` seconds from its first slot (not in windows
+        aligned on the clock, whose edge would let a burst in twice). No
+        `await` between the check and the count: in the event loop the two
+        happen as one step, so parallel attempts cannot all see a free slot.
+        """
+        now = time.monotonic()
+        keys = [f"reserve:{b}" for b in buckets]
+        live = {k: v for k in keys if (v := self._reserved.get(k)) and v[0] > now}
+        full = [v for v in live.values() if v[1] >= limit]
+        if full:
+            retry_after = max(1, int(max(until for until, _ in full) - now))
+            return Reservation(Allowance(False, retry_after, limit), _nothing)
+        if len(self._reserved) > 50_000:
+            self._reserved = {k: v for k, v in self._reserved.items() if v[0] > now}
+        highest = 0
+        for key in keys:
+            until, count = live.get(key, (now + window, 0))
+            self._reserved[key] = (until, count + 1)
+            highest = max(highest, count + 1)
+
+        async def release() -> None:
+            for key in keys:
+                until, count = self._reserved.get(key, (0.0, 0))
+                if count > 0:
+                    self._reserved[key] = (until, count - 1)
+
+        return Reservation(Allowance(True, window, highest), release)
+
     async def ping(self) -> bool:
         return True
 
     async def close(self) -> None:
         return None
+
+
+async def _nothing() -> None:
+    return None
 
 
 # KEYS: the address's counter; the cookie's conversation and its counter;
@@ -182,6 +229,32 @@ redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[2])
 """
 
 
+# KEYS: the buckets' counters. ARGV: the limit, the seconds a counter lives
+# from its first slot. Every counter below the limit: each counts one more,
+# {1, highest count, 0}; else none changes, {0, highest count, seconds until
+# the full one expires}. One script: parallel attempts cannot all pass the
+# check before any of them is counted.
+RESERVE = """
+local highest, wait = 0, 0
+for _, key in ipairs(KEYS) do
+  local count = tonumber(redis.call('GET', key) or '0')
+  if count > highest then highest = count end
+  if count >= tonumber(ARGV[1]) then wait = math.max(wait, redis.call('TTL', key)) end
+end
+if highest >= tonumber(ARGV[1]) then return {0, highest, wait} end
+for _, key in ipairs(KEYS) do
+  if redis.call('INCR', key) == 1 then redis.call('EXPIRE', key, ARGV[2]) end
+end
+return {1, highest + 1, 0}
+"""
+
+RELEASE = """
+for _, key in ipairs(KEYS) do
+  if tonumber(redis.call('GET', key) or '0') > 0 then redis.call('DECR', key) end
+end
+"""
+
+
 class RedisStore:
     """State in Redis: `<prefix>conv:<id>` (a marker), `<prefix>hist:<id>` (a list of
     JSON entries) and `<prefix>rl:<bucket>:<window>` (counters), all expiring."""
@@ -203,6 +276,8 @@ class RedisStore:
         # One command per call (EVALSHA): less work here than a pipeline.
         self._admit = self.redis.register_script(ADMIT)
         self._append = self.redis.register_script(APPEND)
+        self._reserve = self.redis.register_script(RESERVE)
+        self._release = self.redis.register_script(RELEASE)
 
     def _key(self, kind: str, name: str) -> str:
         return f"{self.prefix}{kind}:{name}"
@@ -263,6 +338,23 @@ class RedisStore:
             cid if existed else new_cid,
             existed,
             Allowance(int(count) <= limits.conversation, retry_after, int(count)),
+        )
+
+    async def reserve(self, buckets: list[str], limit: int, window: int) -> Reservation:
+        """As MemoryStore.reserve, in Redis (a Lua script: one atomic step for
+        every gateway process)."""
+        keys = [self._key("rl", f"reserve:{b}") for b in buckets]
+        taken, count, wait = await self._reserve(keys=keys, args=[limit, window])
+        retry_after = window if taken else max(1, int(wait))
+
+        async def release() -> None:
+            try:
+                await self._release(keys=keys)
+            except REDIS_FAILURES as exc:  # the slot stays taken: the safe side
+                log.warning("Redis release failed (%s)", exc)
+
+        return Reservation(
+            Allowance(bool(taken), retry_after, int(count)), release if taken else _nothing
         )
 
     async def ping(self) -> bool:
@@ -334,6 +426,29 @@ class ResilientStore:
                     return replace(admission, existed=None)
                 return admission
         return await self.memory.admit(*args)
+
+    async def reserve(self, buckets: list[str], limit: int, window: int) -> Reservation:
+        """A slot in this process's memory and, when configured, in Redis: both
+        must have one. Redis failing for some attempts (say 100 at once, more
+        than its pool connects in time) then gives them no second allowance:
+        this process never checks more than `limit`, whatever Redis does."""
+        local = await self.memory.reserve(buckets, limit, window)
+        if not local.allowance.allowed or self.primary is None:
+            return local
+        try:
+            shared = await self.primary.reserve(buckets, limit, window)
+        except REDIS_FAILURES as exc:
+            log.warning("Redis reserve failed (%s); this process's memory answers", exc)
+            return local
+        if not shared.allowance.allowed:
+            await local.release()
+            return shared
+
+        async def release() -> None:
+            await local.release()
+            await shared.release()
+
+        return Reservation(shared.allowance, release)
 
     async def ping(self) -> bool:
         """Redis answers (True when no Redis is configured)."""

@@ -10,11 +10,12 @@ the staff member's name.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
 import logging
 import secrets
-import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -129,13 +130,17 @@ def staff_message(error: Exception) -> str:
 # --- sign-in -----------------------------------------------------------------
 
 
+LOGIN_FORM_SECONDS = 3600
+
+
 def _login_page(request: Request, settings: Settings, error: str = "", status: int = 200):
-    token = secrets.token_urlsafe(32)
+    nonce = secrets.token_urlsafe(32)
+    token = sessions(request).login_token(nonce)
     response = render(request, "login.html", {"login_csrf": token, "error": error}, None, status)
     response.set_cookie(
         LOGIN_COOKIE,
-        token,
-        max_age=3600,
+        nonce,
+        max_age=LOGIN_FORM_SECONDS,
         path="/admin",
         httponly=True,
         samesite="strict",
@@ -157,14 +162,21 @@ async def login(
     password: Annotated[str, Form(max_length=1000)] = "",
     csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    cookie = request.cookies.get(LOGIN_COOKIE, "")
-    if not cookie or not hmac.compare_digest(cookie, csrf):
+    nonce = request.cookies.get(LOGIN_COOKIE, "")
+    if not sessions(request).check_login_token(nonce, csrf, LOGIN_FORM_SECONDS):
         raise HTTPException(status_code=403, detail="CSRF token missing or wrong")
-    window, attempts = settings.STAFF_LOGIN_WINDOW, settings.STAFF_LOGIN_ATTEMPTS
-    staff = sessions(request)
-    keys = [f"address:{client_address(request)}", f"name:{name}"]
-    if any([await staff.failures(key, window) >= attempts for key in keys]):
-        retry = max(1, int(window - time.time() % window))
+    # A failure slot is taken before the password is checked, atomically in
+    # the store (per address and per name): of any number of attempts at
+    # once, at most STAFF_LOGIN_ATTEMPTS are checked. A right password gives
+    # its slot back.
+    name_key = hashlib.sha256(name.encode()).hexdigest()[:32]
+    reservation = await request.app.state.store.reserve(
+        [f"login:address:{client_address(request)}", f"login:name:{name_key}"],
+        settings.STAFF_LOGIN_ATTEMPTS,
+        settings.STAFF_LOGIN_WINDOW,
+    )
+    if not reservation.allowance.allowed:
+        retry = reservation.allowance.retry_after
         response = _login_page(
             request, settings, f"試行回数が多すぎます。{retry}秒後にもう一度お試しください。", 429
         )
@@ -172,10 +184,9 @@ async def login(
         return response
     accounts: Path = settings.STAFF_ACCOUNTS_FILE
     if not await asyncio.to_thread(verify, accounts, name, password):
-        log.warning("staff sign-in refused for %r from %s", name, client_address(request))
-        for key in keys:
-            await staff.failed(key, window)
+        log.warning("staff sign-in refused from %s", client_address(request))
         return _login_page(request, settings, "名前またはパスワードが違います。", 401)
+    await reservation.release()
     token, _ = await sessions(request).create(name)
     response = RedirectResponse("/admin/inbox", status_code=303)
     response.set_cookie(
@@ -415,6 +426,81 @@ async def audit_page(request: Request, settings: SettingsDep, staff: StaffDep) -
     )
 
 
+# --- LINE dead letters ---------------------------------------------------------
+
+EVENT_TYPES = {
+    "message": "メッセージ",
+    "follow": "友だち追加",
+    "unfollow": "ブロック",
+    "postback": "ボタンの操作",
+    "join": "グループへの参加",
+    "leave": "グループからの退出",
+    "memberJoined": "グループのメンバー追加",
+    "memberLeft": "グループのメンバー退出",
+    "unsend": "送信取り消し",
+    "videoPlayComplete": "動画の再生完了",
+    "beacon": "ビーコン",
+    "accountLink": "アカウント連携",
+}
+MESSAGE_TYPES = {
+    "text": "文字",
+    "image": "画像",
+    "video": "動画",
+    "audio": "音声",
+    "file": "ファイル",
+    "location": "位置情報",
+    "sticker": "スタンプ",
+}
+DEAD_LETTER_REASONS = {
+    "unknown_type": "対応していない種類のイベントです",
+    "unreadable": "形式が正しくないため読み取れませんでした",
+    "no_user": "送り主がわからないため返信できません",
+    "failed": "何度試しても返信できませんでした",
+}
+JST = timezone(timedelta(hours=9))
+
+
+def _dead_letter_view(record: dict[str, Any]) -> dict[str, Any]:
+    kind = EVENT_TYPES.get(record.get("type") or "", "不明な種類")
+    if record.get("type") == "message" and record.get("message_type"):
+        kind += f"（{MESSAGE_TYPES.get(record['message_type'], 'その他')}）"
+    try:
+        received = datetime.fromtimestamp(float(record.get("received_at") or 0), JST)
+        received_label = received.strftime("%Y年%m月%d日 %H:%M")
+    except (TypeError, ValueError, OverflowError, OSError):
+        received_label = "不明"
+    return {
+        **record,
+        "type_label": kind,
+        "reason_label": DEAD_LETTER_REASONS.get(record.get("reason") or "", "処理できませんでした"),
+        "received_label": received_label,
+    }
+
+
+@router.get("/line/dead-letters", response_class=HTMLResponse)
+async def dead_letters_page(
+    request: Request, settings: SettingsDep, staff: StaffDep, message: str = ""
+) -> HTMLResponse:
+    letters = await request.app.state.dead_letters.list(limit=300)
+    done = {"removed": "確認済みにしました。"}
+    return render(
+        request,
+        "dead_letters.html",
+        {
+            "letters": [_dead_letter_view(r) for r in letters],
+            "ttl_days": int(settings.DEAD_LETTER_TTL_DAYS),
+            "message": done.get(message, ""),
+        },
+        staff,
+    )
+
+
+@router.post("/line/dead-letters/{record_id}/remove")
+async def remove_dead_letter(request: Request, record_id: str, staff: StaffPost) -> Response:
+    await request.app.state.dead_letters.remove(record_id[:64])
+    return RedirectResponse("/admin/line/dead-letters?message=removed", status_code=303)
+
+
 # --- models: retrain, compare, promote, roll back ----------------------------------
 
 
@@ -504,6 +590,7 @@ async def promote(
             project(settings),
             staff.name,
             override=override.strip() or None,
+            token=settings.rasa_token,
         )
     except (StaffOpsError, OSError) as error:
         state = await asyncio.to_thread(_model_state, settings)
@@ -514,7 +601,13 @@ async def promote(
 @router.post("/rollback", response_class=HTMLResponse)
 async def rollback(request: Request, settings: SettingsDep, staff: StaffPost) -> Response:
     try:
-        await asyncio.to_thread(models.rollback, settings.rasa_urls, project(settings), staff.name)
+        await asyncio.to_thread(
+            models.rollback,
+            settings.rasa_urls,
+            project(settings),
+            staff.name,
+            token=settings.rasa_token,
+        )
     except (StaffOpsError, OSError) as error:
         state = await asyncio.to_thread(_model_state, settings)
         return render(request, "models.html", {**state, "error": staff_message(error)}, staff, 409)

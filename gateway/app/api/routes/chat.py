@@ -28,7 +28,7 @@ from app.api.deps import (
     require_json,
     set_conversation_cookie,
 )
-from app.models import ChatReply, ChatRequest, History, HistoryEntry, Info
+from app.models import ChatReply, ChatRequest, ErrorReply, History, HistoryEntry, Info
 from app.services import replies
 from app.services.rasa import Answer, RasaUnavailable
 
@@ -36,20 +36,31 @@ log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api", tags=["chat"])
 
-REFUSED = {
-    "model": ChatReply,
-    "description": "Refused, with a polite reply in `messages` (`status`: `refused`)",
+# Every refusal of a JSON route (app.core.security.BodyGuard, the routes):
+# the chat's shape with `detail`.
+REFUSED: dict[int | str, dict] = {
+    400: {
+        "model": ErrorReply,
+        "description": "The body is not UTF-8 text (encoded surrogates included)",
+    },
+    413: {"model": ErrorReply, "description": "Body over MAX_BODY_BYTES"},
+    415: {"model": ErrorReply, "description": "Content-Type is not application/json"},
+    422: {
+        "model": ErrorReply,
+        "description": "Not JSON, nested deeper than MAX_JSON_DEPTH, or not the request's shape",
+    },
+    429: {
+        "model": ErrorReply,
+        "description": "Too many requests from this conversation or address "
+        "(`status`: `rate_limited`, header Retry-After)",
+    },
 }
 RESPONSES: dict[int | str, dict] = {
     200: {"model": ChatReply, "description": "The assistant's messages"},
-    400: {**REFUSED, "description": "The body is not text (not UTF-8)"},
-    413: {**REFUSED, "description": "Body over MAX_BODY_BYTES"},
-    415: {**REFUSED, "description": "Content-Type is not application/json"},
-    422: {**REFUSED, "description": 'Empty, too long, not JSON, or not `{"message": str}`'},
-    429: {
-        "model": ChatReply,
-        "description": "Too many messages from this conversation or address "
-        "(`status`: `rate_limited`, header Retry-After)",
+    **REFUSED,
+    422: {
+        "model": ErrorReply,
+        "description": 'Empty, too long, not JSON, nested deeper than MAX_JSON_DEPTH, or not `{"message": str}`',
     },
 }
 SCHEMAS = "#/components/schemas/{model}"
@@ -69,16 +80,21 @@ def describe_request_body(openapi: dict) -> None:
 async def read_chat_request(request: Request) -> ChatRequest:
     """The body as a ChatRequest, with the 415, 400 and 422 that FastAPI gives
     a body it parses itself. (`json.loads`, unlike pydantic's parser, takes
-    the lone surrogates a cut emoji leaves: ChatRequest replaces them.)"""
+    the lone surrogates written as JSON escapes, `"\\ud800"`, that a cut emoji
+    leaves: ChatRequest replaces them. Encoded surrogates, bytes that are
+    not UTF-8, are refused with 400 by BodyGuard and again here.)"""
     await require_json(request)
     raw = await request.body()
     try:
-        data = json.loads(raw)
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise HTTPException(status_code=400, detail="The body is not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         error = {"type": "json_invalid", "loc": ("body", exc.pos), "msg": "JSON decode error"}
         raise RequestValidationError([error]) from None
-    except ValueError:  # not UTF-8, UTF-16 or UTF-32
-        raise HTTPException(status_code=400, detail="The body is not text") from None
+    except (ValueError, RecursionError):  # an integer of over 4,300 digits; too deep
+        error = {"type": "json_invalid", "loc": ("body",), "msg": "JSON not readable"}
+        raise RequestValidationError([error]) from None
     try:
         return ChatRequest.model_validate(data)
     except ValidationError as exc:

@@ -14,7 +14,8 @@ from app.api.deps import (
     client_address,
     require_json,
 )
-from app.models import FeedbackReply, FeedbackRequest
+from app.api.routes.chat import REFUSED
+from app.models import ErrorReply, FeedbackReply, FeedbackRequest
 from app.services.admission import RateLimited
 from app.services.review import thanks
 
@@ -33,7 +34,13 @@ def last_exchange(history: list[dict]) -> tuple[str, str]:
 @router.post(
     "/feedback",
     response_model=FeedbackReply,
-    responses={409: {"description": "No answer of this conversation to rate (or rated already)"}},
+    responses={
+        **REFUSED,
+        409: {
+            "model": ErrorReply,
+            "description": "No answer of this conversation to rate (or rated already)",
+        },
+    },
 )
 async def feedback(
     body: FeedbackRequest,

@@ -215,10 +215,14 @@ async def test_the_chat_api_is_described_in_the_openapi_schema(gateway):
     chat = schema["paths"]["/api/chat"]["post"]
     body_ref = chat["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     assert body_ref.endswith("/ChatRequest")
-    for status in ("200", "413", "415", "422", "429"):
+    ref = chat["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    assert ref.endswith("/ChatReply")
+    # Refusals: the same shape with `detail` (was: ChatReply, without detail).
+    for status in ("400", "413", "415", "422", "429"):
         ref = chat["responses"][status]["content"]["application/json"]["schema"]["$ref"]
-        assert ref.endswith("/ChatReply"), status
+        assert ref.endswith("/ErrorReply"), status
     components = schema["components"]["schemas"]
+    assert set(components["ErrorReply"]["properties"]) == {"messages", "status", "topic", "detail"}
     assert set(components["ChatRequest"]["properties"]) == {"message", "label"}
     assert set(components["ChatReply"]["properties"]) == {"messages", "status", "topic"}
     assert set(components["FeedbackRequest"]["properties"]) == {"topic", "helpful"}

@@ -21,6 +21,7 @@ from app.services.line_ledger import EventLedger, Pending
 from soudan import knowledge as kb
 from tests.fake_line import FakeLineServer
 from tests.helpers import live_settings
+from tests.servers import RASA_TOKEN
 
 SECRET = "test-channel-secret"
 TOKEN = "test-access-token"
@@ -96,8 +97,12 @@ def bot_of(client):
 
 
 async def tracker(stack, cid: str) -> dict:
+    # Rasa's HTTP API needs the token (tests/test_rasa_api.py).
     async with httpx.AsyncClient(timeout=10) as http:
-        resp = await http.get(f"{stack.rasa_urls[0]}/conversations/{cid}/tracker")
+        resp = await http.get(
+            f"{stack.rasa_urls[0]}/conversations/{cid}/tracker", params={"token": RASA_TOKEN}
+        )
+    assert resp.status_code == 200
     return resp.json()
 
 
