@@ -418,9 +418,23 @@ def noise(band: float) -> str:
     return f"±{max(round(band * 100), 1)}点"
 
 
+def date_ja(iso: str | None) -> str:
+    """An ISO time's date as staff read it (「2026年12月2日」)."""
+    try:
+        year, month, day = (int(part) for part in (iso or "")[:10].split("-"))
+    except ValueError:
+        return iso or ""
+    return f"{year}年{month}月{day}日"
+
+
 def interval(low: float, high: float) -> str:
-    """An interval of a change in marks (「−60〜−35点」)."""
-    return f"{change(low).removesuffix('点')}〜{change(high)}"
+    """An interval of a change in marks (「−60〜−35点」, 「−27〜0点」)."""
+
+    def end(value: float) -> str:
+        marks = round(value * 100)
+        return f"{'+' if marks > 0 else '−' if marks < 0 else ''}{abs(marks)}"
+
+    return f"{end(low)}〜{end(high)}点"
 
 
 def _what(set_: SetResult, fig: Figure, many_sets: bool) -> str:

@@ -68,6 +68,7 @@ PAGE_WORDS = {
     "change": gate.change,
     "band": gate.noise,
     "interval": gate.interval,
+    "date_ja": gate.date_ja,
 }
 _write_lock = threading.Lock()
 

@@ -409,6 +409,7 @@ def test_an_acceptance_is_explained_with_the_noise(measured_profile):
     assert gate.points(0.934) == "93点" and gate.change(-0.053) == "−5点"
     assert gate.change(0.004) == "±0点" and gate.noise(0.001) == "±1点"
     assert gate.interval(-0.6, -0.351) == "−60〜−35点"
+    assert gate.interval(-0.27, 0.001) == "−27〜0点" and gate.interval(0, 0.2) == "0〜+20点"
 
 
 def test_intent_names_come_from_the_project_in_japanese(project):
@@ -489,3 +490,4 @@ def test_the_job_page_shows_the_uncertainty_and_explains_a_refusal(measured_prof
     assert "理由を記録して公開" in text
     assert not re.search(r"intent_\d|macro|F1", text)  # no id or jargon on screen
     assert "評価用データ（学習に使っていない文）：360文" in text
+    assert "揺れの測定：2026年12月1日、学習5回分" in text
