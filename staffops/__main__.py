@@ -6,7 +6,8 @@
     python -m staffops label <id> --new-topic scam_refund_call \\
         --answer "…{hotline.center.short_name}…" --hotline center --example "…" --example "…"
     python -m staffops retrain --wait --rasa-url http://localhost:5005
-    python -m staffops compare models/candidates/<time>.tar.gz
+    python -m staffops compare --candidate models/candidates/<time>.tar.gz [--live X]
+    python -m staffops noise --seeds 3                 # measure the training noise
     python -m staffops promote models/candidates/<time>.tar.gz --rasa-url http://localhost:5005
     python -m staffops rollback --rasa-url http://localhost:5005
     python -m staffops audit
@@ -22,7 +23,7 @@ import os
 import sys
 from typing import Any
 
-from staffops import audit, jobs, models, teach
+from staffops import audit, gate, jobs, models, teach
 from staffops.errors import PromotionRefused, StaffOpsError
 from staffops.project import Project
 
@@ -200,9 +201,40 @@ def cmd_job(args) -> int:
 
 
 def cmd_compare(args) -> int:
-    comparison = models.compare(args.candidate, args.live, args.root, margin=args.margin)
-    _print(args, comparison.as_dict(), comparison.table())
+    candidate = args.candidate_option or args.candidate
+    if not candidate:
+        raise StaffOpsError("候補のモデルを指定してください", "give the candidate model")
+    comparison = models.compare(
+        candidate,
+        args.live,
+        args.root,
+        margin=args.margin,
+        alpha=args.alpha,
+        min_support=args.min_support,
+        sets=args.set,
+    )
+    text = comparison.table() + "\n\n" + "\n".join(comparison.reasons_ja)
+    _print(args, comparison.as_dict(), text)
     return 0 if comparison.ok else 3
+
+
+def cmd_noise(args) -> int:
+    from staffops import noise
+
+    def show(stage: str, percent: float | None = None, message: str | None = None) -> None:
+        if message and not args.json:
+            print(f"  {message}", flush=True)
+
+    profile = noise.measure(
+        args.root,
+        list(range(1, args.seeds + 1)),
+        sets=args.set,
+        write=not args.dry_run,
+        progress=show,
+        wait_for_others=not args.concurrent,
+    )
+    _print(args, profile, noise.table(profile))
+    return 0
 
 
 def cmd_promote(args) -> int:
@@ -302,8 +334,17 @@ def parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--margin",
             type=float,
-            default=models.DEFAULT_MARGIN,
-            help="largest F1 drop allowed for one intent (0.1)",
+            default=gate.MARGIN,
+            help=f"a drop must exceed the noise by this much to refuse ({gate.MARGIN})",
+        )
+
+    def labelled_sets(p):
+        p.add_argument(
+            "--set",
+            action="append",
+            metavar="PATH",
+            help="a labelled set or folder of sets (repeat; default: chatbot/heldout/nlu.yml "
+            "and chatbot/blind/); missing ones are skipped",
         )
 
     p = command(sub, "inbox", help="the messages to review")
@@ -353,11 +394,36 @@ def parser() -> argparse.ArgumentParser:
     command(jsub, "run", help="(internal) run a created job").add_argument("id")
     p.set_defaults(func=cmd_job)
 
-    p = command(sub, "compare", help="candidate vs live model on the held-out set")
-    p.add_argument("candidate")
+    p = command(sub, "compare", help="candidate vs live model: the promotion gate's figures")
+    p.add_argument("candidate", nargs="?", help="the candidate model (or --candidate)")
+    p.add_argument("--candidate", dest="candidate_option", metavar="MODEL")
     p.add_argument("--live", help="model to compare with (default: the live one)")
     margin(p)
+    p.add_argument(
+        "--alpha",
+        type=float,
+        default=gate.ALPHA,
+        help=f"chance of refusing a retraining that changed nothing real ({gate.ALPHA})",
+    )
+    p.add_argument(
+        "--min-support",
+        type=int,
+        default=gate.MIN_SUPPORT,
+        help=f"intents with fewer messages in a set are not judged one by one ({gate.MIN_SUPPORT})",
+    )
+    labelled_sets(p)
     p.set_defaults(func=cmd_compare)
+
+    p = command(sub, "noise", help="measure the training noise (seeds) the gate allows for")
+    p.add_argument("--seeds", type=int, default=3, help="how many seeds to train (3)")
+    p.add_argument("--dry-run", action="store_true", help="print, do not write the profile")
+    p.add_argument(
+        "--concurrent",
+        action="store_true",
+        help="do not wait for other `rasa train` runs on the machine (only for our own lock)",
+    )
+    labelled_sets(p)
+    p.set_defaults(func=cmd_noise)
 
     p = command(sub, "promote", help="make a candidate live on the Rasa servers")
     p.add_argument("candidate")

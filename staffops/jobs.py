@@ -32,11 +32,44 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from staffops import audit, models
+from staffops import audit, gate, models
 from staffops.errors import Busy, PromotionRefused, StaffOpsError
 from staffops.project import REPO, Project
 
 ACTIVE = {"queued", "running"}
+# What the staff pages say for a job's state, stage and outcome.
+STATE_JA = {"queued": "待機中", "running": "実行中", "done": "終了", "failed": "失敗"}
+STAGE_JA = {
+    "queued": "順番待ち",
+    "waiting": "ほかの学習の終わりを待っています",
+    "training": "学習中",
+    "trained": "学習が終わりました",
+    "evaluating": "評価中",
+    "comparing": "運用中のモデルと比較中",
+    "promoting": "公開中",
+    "promoted": "公開しました",
+    "refused": "公開を止めました",
+    "candidate_ready": "公開を待っています",
+    "failed": "失敗しました",
+}
+OUTCOME_JA = {
+    "promoted": "公開しました",
+    "refused": "成績が下がったため公開を止めました",
+    "candidate_ready": "比較が終わりました（公開はまだです）",
+    "failed": "失敗しました",
+}
+# Everything the models and job pages need to word and format a job and its comparison.
+PAGE_WORDS = {
+    "state_ja": STATE_JA,
+    "stage_ja": STAGE_JA,
+    "outcome_ja": OUTCOME_JA,
+    "verdict_ja": gate.VERDICT_JA,
+    "points": gate.points,
+    "change": gate.change,
+    "band": gate.noise,
+    "interval": gate.interval,
+    "date_ja": gate.date_ja,
+}
 _write_lock = threading.Lock()
 
 

@@ -1,17 +1,22 @@
-"""Candidate models: retrain, evaluate on the held-out set, compare, promote, roll back.
+"""Candidate models: retrain, evaluate on the labelled sets, compare, promote, roll back.
 
 - `retrain` trains into models/candidates/<UTC time>.tar.gz (`rasa train
   --config config.yml` in chatbot/), one training at a time: it waits for a
   lock of its own and for any other `rasa train` on the machine (2 cores).
-- `evaluate` runs scripts/evaluate.py (the project's held-out evaluation) on
-  one model and keeps the figures in results/staff-eval/ (reused while the
-  model file and chatbot/heldout/nlu.yml are unchanged).
-- `compare` says whether a candidate may replace the live model: macro-F1
-  must not drop and no intent's F1 may drop by more than a margin (0.1).
+- `evaluate` runs scripts/evaluate.py on one model over the labelled sets
+  (the held-out set chatbot/heldout/nlu.yml, and the blind set chatbot/blind/
+  when it exists) and keeps the figures and each message's predicted label
+  in results/staff-eval/ (reused while the model file and the sets are
+  unchanged).
+- `compare` says whether a candidate may replace the live model: it is
+  refused only for a drop beyond the noise, per intent or in macro-F1, on
+  any set (staffops.gate: paired bootstrap over the messages, and the seed
+  noise measured by `python -m staffops noise`).
 - `promote` asks every Rasa server (`PUT /model`, Rasa run with
-  --enable-api) to load the candidate, unless compare said no and no
-  override reason is given, and records models/live.json {live, previous,
-  metrics}; `rollback` puts the previous model back the same way.
+  --enable-api; with `RASA_TOKEN` set, its `?token=`) to load the candidate,
+  unless compare said no and no override reason is given, and records
+  models/live.json {live, previous, metrics}; `rollback` puts the previous
+  model back the same way.
 
 The live model is the one models/live.json names, else the newest
 models/ginza-*.tar.gz (what `make train` made).
@@ -29,19 +34,19 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from staffops import audit
+from staffops import audit, gate, labels
 from staffops.errors import PromotionRefused, ServerError, StaffOpsError
 from staffops.locks import file_lock
 from staffops.project import Project
 
-# One held-out message of an intent with 10–20 of them moves its F1 by about
-# 0.05–0.07: the margin allows that, not more.
-DEFAULT_MARGIN = 0.1
+# The gate refuses a drop beyond the noise by more than this (staffops.gate).
+DEFAULT_MARGIN = gate.MARGIN
 Progress = Callable[[str, "float | None", "str | None"], None]
 
 _EPOCHS = re.compile(r"Epochs:\s*(\d+)%")
@@ -98,6 +103,63 @@ def other_trainings() -> list[int]:
     return pids
 
 
+@contextmanager
+def training_slot(project: Project, progress: Progress = _noop, wait_for_others: bool = True):
+    """One training at a time: our lock, then no other `rasa train` on the machine (2 cores)."""
+    project.candidates.mkdir(parents=True, exist_ok=True)
+    progress("waiting", 0, "waiting for the training lock")
+    with file_lock(project.train_lock, what="training"):
+        reported: list[int] = []
+        while wait_for_others and (others := other_trainings()):
+            if others != reported:
+                progress("waiting", 0, f"another training is running (pid {others}); waiting")
+                reported = others
+            time.sleep(5)
+        yield
+
+
+def run_training(
+    project: Project,
+    command: list[str],
+    log_path: Path,
+    progress: Progress = _noop,
+    timeout: float = 3600,
+) -> tuple[int, float, list[str]]:
+    """Run a `rasa train` command in chatbot/, its output to `log_path` and DIET's epochs
+    to `progress`; (exit status, seconds, last lines)."""
+    started = time.monotonic()
+    tail: list[str] = []
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            command,
+            cwd=project.chatbot,
+            env=_env("INFO"),  # below INFO Rasa hides DIET's epoch bar (our percentage)
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        assert proc.stdout is not None
+        buffer = b""
+        last_percent = -1
+        while chunk := proc.stdout.read1(4096):
+            log.write(chunk)
+            buffer += chunk
+            *parts, buffer = re.split(rb"[\r\n]", buffer)
+            for part in parts:
+                line = part.decode("utf-8", errors="replace").strip()
+                if not line:
+                    continue
+                tail = [*tail[-40:], line]
+                epochs = _EPOCHS.search(line)
+                if epochs and int(epochs.group(1)) != last_percent:
+                    last_percent = int(epochs.group(1))
+                    # Featurising is the first 10 %, DIET's epochs 10–65 %.
+                    progress("training", 10 + 0.55 * last_percent, None)
+            if time.monotonic() - started > timeout:
+                proc.kill()
+        returncode = proc.wait()
+    return returncode, round(time.monotonic() - started, 1), tail
+
+
 def retrain(
     root=None,
     who: str | None = None,
@@ -108,15 +170,7 @@ def retrain(
 ) -> Path:
     """Train a candidate on the current data; its path (models/candidates/<UTC time>.tar.gz)."""
     project = Project.at(root)
-    project.candidates.mkdir(parents=True, exist_ok=True)
-    progress("waiting", 0, "waiting for the training lock")
-    with file_lock(project.train_lock, what="training"):
-        reported: list[int] = []
-        while wait_for_others and (others := other_trainings()):
-            if others != reported:
-                progress("waiting", 0, f"another training is running (pid {others}); waiting")
-                reported = others
-            time.sleep(5)
+    with training_slot(project, progress, wait_for_others):
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         while (project.candidates / f"{stamp}.tar.gz").exists():
             time.sleep(1)
@@ -135,37 +189,7 @@ def retrain(
             stamp,
         ]
         progress("training", 5, f"training {model.name} (data {digest})")
-        started = time.monotonic()
-        tail: list[str] = []
-        with open(log_path, "wb") as log:
-            proc = subprocess.Popen(
-                command,
-                cwd=project.chatbot,
-                env=_env("INFO"),  # below INFO Rasa hides DIET's epoch bar (our percentage)
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-            )
-            assert proc.stdout is not None
-            buffer = b""
-            last_percent = -1
-            while chunk := proc.stdout.read1(4096):
-                log.write(chunk)
-                buffer += chunk
-                *parts, buffer = re.split(rb"[\r\n]", buffer)
-                for part in parts:
-                    line = part.decode("utf-8", errors="replace").strip()
-                    if not line:
-                        continue
-                    tail = [*tail[-40:], line]
-                    epochs = _EPOCHS.search(line)
-                    if epochs and int(epochs.group(1)) != last_percent:
-                        last_percent = int(epochs.group(1))
-                        # Featurising is the first 10 %, DIET's epochs 10–65 %.
-                        progress("training", 10 + 0.55 * last_percent, None)
-                if time.monotonic() - started > timeout:
-                    proc.kill()
-            returncode = proc.wait()
-        seconds = round(time.monotonic() - started, 1)
+        returncode, seconds, tail = run_training(project, command, log_path, progress, timeout)
         if returncode != 0 or not model.is_file():
             details = {"model": str(model), "returncode": returncode, "log": str(log_path)}
             audit.record("retrain_failed", {**details, "tail": tail[-10:]}, who=who, root=project)
@@ -188,44 +212,62 @@ def _stem(model: Path) -> str:
     return model.name.removesuffix(".tar.gz")
 
 
-def evaluate(model, root=None, *, use_cache: bool = True, timeout: float = 1800) -> dict[str, Any]:
-    """Held-out figures of one model: macro_f1, accuracy, per_intent {intent: {f1, ...}}."""
+def _fresh(cached: dict[str, Any], stat: os.stat_result, wanted: dict[str, str]) -> bool:
+    sets = cached.get("sets") or {}
+    return (
+        cached.get("model_size") == stat.st_size
+        and cached.get("model_mtime_ns") == stat.st_mtime_ns
+        and all((sets.get(name) or {}).get("sha256") == sha for name, sha in wanted.items())
+    )
+
+
+def evaluate(
+    model, root=None, *, sets=None, use_cache: bool = True, timeout: float = 1800
+) -> dict[str, Any]:
+    """Figures of one model on the labelled sets (default: the held-out set and the blind set).
+
+    {"macro_f1", "accuracy", "per_intent" (of the first set), "sets": {name: {"sha256",
+    "messages", "macro_f1", "accuracy", "per_intent", "gold", "pred"}}, ...}: `gold` and
+    `pred` are the expected and predicted label of each message, in the set's order
+    (labels only, no text), for the paired comparison. Kept in results/staff-eval/ and
+    reused while the model file and the sets are unchanged.
+    """
     project = Project.at(root)
     model = Path(model).resolve()
     if not model.is_file():
         raise StaffOpsError(f"モデルがありません: {model}", f"no model file {model}")
+    paths = project.eval_sets(sets)
+    if not paths:
+        raise StaffOpsError(
+            "評価用データがありません（chatbot/heldout/nlu.yml）", "no labelled set to evaluate on"
+        )
     stat = model.stat()
-    heldout_sha = _sha256(project.heldout)
+    wanted = {project.set_name(p): _sha256(p) for p in paths}
     cache = project.eval_dir / f"{_stem(model)}.json"
     if use_cache and cache.is_file():
         cached = json.loads(cache.read_text(encoding="utf-8"))
-        if (
-            cached.get("heldout_sha256") == heldout_sha
-            and cached.get("model_size") == stat.st_size
-            and cached.get("model_mtime_ns") == stat.st_mtime_ns
-        ):
+        if _fresh(cached, stat, wanted):
             return cached
     out = project.eval_dir / _stem(model)
     figures_path = out / "figures.json"
     figures_path.unlink(missing_ok=True)
+    command = [
+        str(project.rasa_python),
+        str(project.evaluate_script),
+        "--model",
+        str(model),
+        "--out",
+        str(out),
+        "--json-out",
+        str(figures_path),
+    ]
+    for path in paths:
+        command += ["--set", str(path)]
     proc = subprocess.run(
-        [
-            str(project.rasa_python),
-            str(project.evaluate_script),
-            "--model",
-            str(model),
-            "--out",
-            str(out),
-            "--json-out",
-            str(figures_path),
-        ],
-        cwd=project.root,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
+        command, cwd=project.root, env=_env(), capture_output=True, text=True, timeout=timeout
     )
     if proc.returncode != 0 or not figures_path.is_file():
+        # The last lines of the script's own output: figures and Rasa's errors, never a message.
         tail = (proc.stdout + proc.stderr).strip().splitlines()[-10:]
         raise StaffOpsError(
             f"評価に失敗しました: {model.name}",
@@ -241,6 +283,7 @@ def evaluate(model, root=None, *, use_cache: bool = True, timeout: float = 1800)
         "per_intent": run["per_intent"],
         "messages": figures["messages"],
         "heldout_sha256": figures["heldout_sha256"],
+        "sets": {name: {**figures["sets"][name], **run["sets"][name]} for name in figures["sets"]},
         "model_size": stat.st_size,
         "model_mtime_ns": stat.st_mtime_ns,
         "evaluated_at": audit.now(),
@@ -252,7 +295,7 @@ def evaluate(model, root=None, *, use_cache: bool = True, timeout: float = 1800)
 
 
 def summary(metrics: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The figures live.json keeps: macro-F1, accuracy, F1 per intent."""
+    """The figures live.json keeps: macro-F1, accuracy, F1 per intent (first set), macro-F1 per set."""
     if not metrics:
         return None
     return {
@@ -260,6 +303,7 @@ def summary(metrics: dict[str, Any] | None) -> dict[str, Any] | None:
         "accuracy": round(metrics["accuracy"], 4),
         "f1": {i: round(m["f1"], 4) for i, m in metrics["per_intent"].items()},
         "heldout_sha256": metrics.get("heldout_sha256"),
+        "sets": {name: round(s["macro_f1"], 4) for name, s in (metrics.get("sets") or {}).items()},
     }
 
 
@@ -297,13 +341,14 @@ class Comparison:
     live: str | None
     ok: bool
     margin: float
-    macro: dict[str, float | None]
-    per_intent: dict[str, dict[str, float]] = field(default_factory=dict)
-    drops: dict[str, float] = field(default_factory=dict)  # intent → F1 change beyond the margin
+    macro: dict[str, float | None]  # first set (the held-out set): candidate, live, delta, band
+    per_intent: dict[str, dict[str, Any]] = field(default_factory=dict)  # first set, by intent
+    drops: dict[str, float] = field(default_factory=dict)  # figure → change, beyond the noise
     reasons: list[str] = field(default_factory=list)
     reasons_ja: list[str] = field(default_factory=list)
     candidate_metrics: dict[str, Any] | None = None
     live_metrics: dict[str, Any] | None = None
+    gate: dict[str, Any] | None = None  # staffops.gate.Decision.as_dict(): every set and figure
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -312,23 +357,44 @@ class Comparison:
         return data
 
     def table(self) -> str:
-        lines = [
-            f"candidate: {self.candidate}",
-            f"live:      {self.live or '(none)'}",
-            f"{'intent':28} {'live':>7} {'cand.':>7} {'change':>7}",
-        ]
-        for intent, row in sorted(self.per_intent.items()):
-            flag = "  <-- drop" if intent in self.drops else ""
+        """For engineers (command line): every figure with its noise band, then the decision."""
+        lines = [f"candidate: {self.candidate}", f"live:      {self.live or '(none)'}"]
+        if self.gate:
+            noise_ = self.gate["noise"]
             lines.append(
-                f"{intent:28} {row['live']:7.3f} {row['candidate']:7.3f} {row['delta']:+7.3f}{flag}"
+                f"gate: a drop is refused when change < -(z·√2·seed sd + {self.gate['margin']}) "
+                f"with z {self.gate['z']:.2f} (family-wise alpha {self.gate['alpha']} over "
+                f"{self.gate['tests']} figures) and the 95% interval of the change "
+                f"({self.gate['resamples']} paired bootstrap resamples) is below "
+                f"-{self.gate['margin']}; either alone is a warning. Seed noise "
+                + (
+                    f"measured {noise_['measured_at']} over seeds {noise_['seeds']}"
+                    if noise_["measured"]
+                    else "not measured (default)"
+                )
             )
-        macro = self.macro
-        if macro.get("live") is not None:
+        for set_ in (self.gate or {}).get("sets") or []:
+            lines.append(f"\n{set_['name']}: {set_['messages']} messages")
             lines.append(
-                f"{'macro-F1':28} {macro['live']:7.3f} {macro['candidate']:7.3f} "
-                f"{macro['delta']:+7.3f}"
+                f"{'intent':30} {'n':>3} {'live':>6} {'cand.':>6} {'change':>7} "
+                f"{'95% interval':>16} {'±noise':>7} {'seed sd':>7}"
             )
-        lines.append(("OK: " if self.ok else "REFUSED: ") + "; ".join(self.reasons))
+            for row in [*set_["rows"], set_["macro"]]:
+                flag = {
+                    "drop": "  <-- DROP",
+                    "warn": "  (warning)",
+                    "better": "  better",
+                    "few": "  (few, not judged)",
+                }
+                lines.append(
+                    f"{row['intent'] or 'macro-F1':30} {row['support']:3d} {row['live']:6.3f} "
+                    f"{row['candidate']:6.3f} {row['delta']:+7.3f} "
+                    f"[{row['ci_low']:+6.3f},{row['ci_high']:+6.3f}] {row['band']:7.3f} "
+                    f"{row['sd_seed']:7.3f}{flag.get(row['verdict'], '')}"
+                )
+        if not self.gate and self.macro.get("candidate") is not None:
+            lines.append(f"macro-F1 of the candidate: {self.macro['candidate']:.3f}")
+        lines.append(("\nOK: " if self.ok else "\nREFUSED: ") + "; ".join(self.reasons))
         return "\n".join(lines)
 
 
@@ -337,16 +403,22 @@ def compare(
     live=None,
     root=None,
     *,
-    margin: float = DEFAULT_MARGIN,
-    macro_tolerance: float = 0.0,
+    margin: float = gate.MARGIN,
+    alpha: float = gate.ALPHA,
+    min_support: int = gate.MIN_SUPPORT,
+    sets=None,
     progress: Progress = _noop,
 ) -> Comparison:
-    """May `candidate` replace `live` (default: the live model)? Both evaluated on the held-out set."""
+    """May `candidate` replace `live` (default: the live model)? Both are scored on the same
+    labelled sets (the held-out set, the blind set), and refused only for a drop beyond
+    the noise (staffops.gate: paired bootstrap and the measured seed noise)."""
     project = Project.at(root)
     candidate = Path(candidate).resolve()
     live = Path(live).resolve() if live else live_model(project)
-    progress("evaluating", 70, f"evaluating {candidate.name} on the held-out set")
-    cand = evaluate(candidate, project)
+    paths = project.eval_sets(sets)
+    names = [project.set_name(p) for p in paths]
+    progress("evaluating", 70, f"evaluating {candidate.name} on {len(paths)} labelled set(s)")
+    cand = evaluate(candidate, project, sets=paths)
     if live is None:
         return Comparison(
             str(candidate),
@@ -355,63 +427,77 @@ def compare(
             margin,
             {"candidate": cand["macro_f1"], "live": None, "delta": None},
             reasons=["no live model to compare with"],
-            reasons_ja=["比較する運用中のモデルがありません"],
+            reasons_ja=["比較する運用中のモデルがありません。"],
             candidate_metrics=cand,
         )
     progress("evaluating", 82, f"evaluating the live model {live.name}")
-    base = evaluate(live, project)
-    progress("comparing", 90, None)
-    per_intent = {}
-    for intent in sorted(set(base["per_intent"]) | set(cand["per_intent"])):
-        new = cand["per_intent"].get(intent, {}).get("f1", 0.0)
-        old = base["per_intent"].get(intent, {}).get("f1", 0.0)
-        per_intent[intent] = {"live": old, "candidate": new, "delta": new - old}
-    drops = {i: r["delta"] for i, r in per_intent.items() if r["delta"] < -margin - 1e-9}
-    macro_delta = cand["macro_f1"] - base["macro_f1"]
-    reasons, reasons_ja = [], []
-    if macro_delta < -macro_tolerance - 1e-9:
-        reasons.append(
-            f"macro-F1 drops from {base['macro_f1']:.3f} to {cand['macro_f1']:.3f} "
-            f"({macro_delta:+.3f})"
+    base = evaluate(live, project, sets=paths)
+    progress("comparing", 90, "comparing: paired bootstrap over the messages, seed-noise profile")
+    paired = [
+        gate.PairedSet(name, cand["sets"][name]["gold"], base["sets"][name]["pred"], pred)
+        for name in names
+        for pred in [cand["sets"][name]["pred"]]
+        if pred  # a set file with no labelled message (whole conversations)
+    ]
+    if not paired:
+        raise StaffOpsError(
+            "評価用データに、意図の付いた文がありません", "no labelled message in the sets"
         )
-        reasons_ja.append(
-            f"全体の精度（macro-F1）が {base['macro_f1']:.3f} から {cand['macro_f1']:.3f} に下がります"
-        )
-    for intent, delta in sorted(drops.items(), key=lambda item: item[1]):
-        reasons.append(f"F1 of {intent} drops by {-delta:.3f} (more than {margin})")
-        reasons_ja.append(
-            f"意図「{intent}」の精度（F1）が {-delta:.3f} 下がります（許容 {margin}）"
-        )
-    ok = not reasons
-    if ok:
-        reasons.append(
-            f"macro-F1 {base['macro_f1']:.3f} → {cand['macro_f1']:.3f} ({macro_delta:+.3f}); "
-            f"no intent drops by more than {margin}"
-        )
-        reasons_ja.append(
-            f"macro-F1 {base['macro_f1']:.3f} → {cand['macro_f1']:.3f}、"
-            f"どの意図も {margin} より大きく下がっていません"
-        )
+    decision = gate.decide(
+        paired,
+        gate.NoiseProfile.load(project.noise_profile),
+        alpha=alpha,
+        margin=margin,
+        min_support=min_support,
+        label=labels.labeller(project),
+    )
+    first = decision.sets[0]
+    per_intent = {
+        r.intent: {
+            "label": r.label,
+            "support": r.support,
+            "live": r.live,
+            "candidate": r.candidate,
+            "delta": r.delta,
+            "band": r.band,
+            "verdict": r.verdict,
+        }
+        for r in first.rows
+    }
+    drops = {
+        ("" if s is first else f"{s.name}: ") + (r.intent or "macro-F1"): r.delta
+        for s, r in decision.drops()
+    }
+    m = first.macro
     return Comparison(
         str(candidate),
         str(live),
-        ok,
+        decision.ok,
         margin,
-        {"candidate": cand["macro_f1"], "live": base["macro_f1"], "delta": macro_delta},
+        {"candidate": m.candidate, "live": m.live, "delta": m.delta, "band": m.band},
         per_intent,
         drops,
-        reasons,
-        reasons_ja,
+        gate.explain_en(decision),
+        gate.explain_ja(decision),
         cand,
         base,
+        decision.as_dict(),
     )
 
 
 # ---------------------------------------------------------------- Rasa servers
 
 
-def _url(base: str, path: str, token: str | None) -> str:
+def rasa_token(token: str | None = None) -> str | None:
+    """The token for Rasa's HTTP API (`rasa run --auth-token`): the one given, else
+    $RASA_TOKEN; None when neither is set (a Rasa without a token)."""
+    return token or os.environ.get("RASA_TOKEN") or None
+
+
+def _url(base: str, path: str, token: str | None = None) -> str:
+    """A URL of Rasa's HTTP API, with `?token=` whenever there is a token (every call)."""
     url = base.rstrip("/") + path
+    token = rasa_token(token)
     return url + ("?" + urllib.parse.urlencode({"token": token}) if token else "")
 
 
@@ -427,9 +513,20 @@ def _request(method: str, url: str, body: Any = None, timeout: float = 30) -> tu
         return error.code, error.read()
 
 
+def _refused_token(url: str, call: str, code: int, token: str | None) -> None:
+    if code in (401, 403):
+        sent = "sent RASA_TOKEN" if rasa_token(token) else "no token set (RASA_TOKEN)"
+        raise ServerError(
+            f"Rasa（{url}）が操作を受け付けませんでした。API のトークン（RASA_TOKEN）を"
+            "確認してください",
+            f"{call} on {url} answered {code}: {sent}",
+        )
+
+
 def server_status(url: str, token: str | None = None, timeout: float = 10) -> dict[str, Any]:
     """Rasa's GET /status: model_file (the file name), model_id."""
     code, body = _request("GET", _url(url, "/status", token), timeout=timeout)
+    _refused_token(url, "GET /status", code, token)
     if code != 200:
         raise ServerError(
             f"Rasa（{url}）の状態を取得できません", f"GET {url}/status answered {code}"
@@ -442,6 +539,7 @@ def put_model(url: str, model: Path, token: str | None = None, timeout: float = 
     code, body = _request(
         "PUT", _url(url, "/model", token), {"model_file": str(Path(model).resolve())}, timeout
     )
+    _refused_token(url, "PUT /model", code, token)
     if code not in (200, 204):
         raise ServerError(
             f"Rasa（{url}）がモデルを読み込めませんでした（{code}）",
@@ -488,7 +586,7 @@ def current_model(root=None, rasa_urls=(), token: str | None = None) -> Path | N
     project = Project.at(root)
     urls = [u for u in (rasa_urls or []) if u]
     if urls and not read_live(project):
-        running = _running_model(project, urls, token or os.environ.get("RASA_TOKEN") or None)
+        running = _running_model(project, urls, rasa_token(token))
         if running is not None:
             return running
     return live_model(project)
@@ -531,7 +629,7 @@ def promote(
     """Make `candidate` live on every server if compare allows it, or with an override reason."""
     project = Project.at(root)
     urls = _clean_urls(rasa_urls)
-    token = token or os.environ.get("RASA_TOKEN") or None
+    token = rasa_token(token)
     candidate = Path(candidate).resolve()
     if not candidate.is_file():
         raise StaffOpsError(f"モデルがありません: {candidate}", f"no model file {candidate}")
@@ -557,8 +655,7 @@ def promote(
             root=project,
         )
         raise PromotionRefused(
-            "候補モデルは運用中のモデルより悪いため、切り替えませんでした: "
-            + "; ".join(comparison.reasons_ja),
+            "\n".join(comparison.reasons_ja),
             "the candidate is worse than the live model; not promoted: "
             + "; ".join(comparison.reasons),
             comparison=comparison.as_dict(),
@@ -613,7 +710,7 @@ def rollback(
     """Put the previous model (models/live.json) back on every server."""
     project = Project.at(root)
     urls = _clean_urls(rasa_urls)
-    token = token or os.environ.get("RASA_TOKEN") or None
+    token = rasa_token(token)
     live = read_live(project)
     if not live or not live.get("previous"):
         raise StaffOpsError(

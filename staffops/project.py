@@ -62,6 +62,44 @@ class Project:
     def heldout(self) -> Path:
         return self.chatbot / "heldout" / "nlu.yml"
 
+    @property
+    def blind_dir(self) -> Path:
+        """The blind set (the landscape issue's): YAML files of {text, intent} items."""
+        return self.chatbot / "blind"
+
+    def set_name(self, path: Path | str) -> str:
+        """A labelled set's name: its path inside the project (as scripts/evaluate.py names it)."""
+        path = Path(path).resolve()
+        try:
+            return str(path.relative_to(self.root))
+        except ValueError:
+            return str(path)
+
+    def eval_sets(self, given=None) -> list[Path]:
+        """The labelled sets models are judged on, that exist: `given` (files or folders,
+        relative to the project or absolute), else the held-out set and every YAML file
+        of chatbot/blind/. Missing ones are skipped."""
+        wanted = [Path(p) for p in given] if given else [self.heldout, self.blind_dir]
+        found: list[Path] = []
+        for path in wanted:
+            path = path if path.is_absolute() else self.root / path
+            if path.is_dir():
+                found += sorted(p for p in path.iterdir() if p.suffix in (".yml", ".yaml"))
+            elif path.is_file():
+                found.append(path)
+        unique: list[Path] = []
+        for path in found:
+            if path.resolve() not in unique:
+                unique.append(path.resolve())
+        return unique
+
+    @property
+    def noise_profile(self) -> Path:
+        """The measured seed noise (`python -m staffops noise`); this checkout's when the
+        project has none (a copy in tests)."""
+        own = self.root / "staffops" / "seed_noise.json"
+        return own if own.is_file() else REPO / "staffops" / "seed_noise.json"
+
     # -- soudan
     @property
     def knowledge(self) -> Path:

@@ -1,11 +1,18 @@
-"""Helpers of the staff tools' tests (a copy of the project tree, a worse training set)."""
+"""Helpers of the staff tools' tests (a copy of the project tree, a worse training set, a Rasa)."""
 
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import yaml
 
 from staffops.project import Project
@@ -65,3 +72,52 @@ def fewer_examples(project: Project, intents: dict[str, int]) -> None:
             path.write_text(
                 yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8"
             )
+
+
+@contextmanager
+def running_rasa(model: Path, log_dir: Path, token: str | None = None):
+    """Rasa alone (no action server: promotion only loads models), with --enable-api and,
+    given a token, --auth-token; yields its base URL."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log_dir.mkdir(parents=True, exist_ok=True)
+    command = [
+        str(Path(sys.executable).parent / "rasa"),
+        *("run", "--model", str(Path(model).resolve()), "--enable-api"),
+        *("--port", str(port), "--credentials", "credentials.yml"),
+    ]
+    if token:
+        command += ["--auth-token", token]
+    env = dict(
+        os.environ,
+        TF_CPP_MIN_LOG_LEVEL="2",
+        RASA_TELEMETRY_ENABLED="false",
+        ACTION_ENDPOINT_URL="http://127.0.0.1:9/webhook",  # no action server: none is called
+    )
+    env.pop("RASA_TOKEN", None)
+    with open(log_dir / "rasa.log", "w") as log:
+        proc = subprocess.Popen(
+            command, cwd=ROOT / "chatbot", env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 240
+        while True:  # "/" answers without a token
+            if proc.poll() is not None:
+                raise RuntimeError(f"rasa exited with {proc.returncode}; see {log_dir}")
+            try:
+                if httpx.get(url + "/", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"rasa did not start in 240 s; see {log_dir}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -1,4 +1,5 @@
-"""Promotion and rollback against a real Rasa (run with --enable-api), and the CLI doing it.
+"""Promotion and rollback against a real Rasa (run with --enable-api, and with --auth-token),
+and the CLI doing it.
 
 Marked `live` (make test-live): starts the action server and Rasa like
 tests/servers.py does, with the model `make train` made (MODEL), and a copy
@@ -19,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 from servers import running_assistant
-from staffkit import ROOT
+from staffkit import ROOT, running_rasa
 
 from staffops import audit, models
 from staffops.errors import PromotionRefused, ServerError
@@ -127,3 +128,56 @@ def test_promote_and_roll_back_on_a_running_rasa(project, tmp_path):
     ]
     override = audit.read(project)[4]["details"]
     assert override["override"] == "new scam script today" and override["compare_ok"] is False
+
+
+def test_every_call_to_rasa_carries_its_token_and_an_override_is_audited(
+    project, tmp_path, monkeypatch
+):
+    """Rasa run with --auth-token: without RASA_TOKEN staffops is turned away (and says
+    so); with it, the gate's refusal is overridden with a written reason, which the audit
+    log keeps with the gate's reasons, and the rollback goes through too."""
+    first = project.models / work_tree_model().name
+    first.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(work_tree_model(), first)
+    candidate = project.candidates / "20260102T000000Z.tar.gz"
+    candidate.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(first, candidate)
+    token = "gate-test-token"
+    refused = comparison(candidate, first, False)
+    refused.reasons = ["chatbot/heldout/nlu.yml: faq_automated_voice 0.957 -> 0.000 (-0.957)"]
+    refused.reasons_ja = [
+        "候補のモデルは、運用中のモデルより成績が下がったため、そのままでは公開できません。"
+    ]
+
+    with running_rasa(first, tmp_path / "logs", token=token) as url:
+
+        def running() -> str:
+            answer = httpx.get(f"{url}/status", params={"token": token}, timeout=10)
+            return answer.json()["model_file"]
+
+        assert httpx.get(f"{url}/status", timeout=10).status_code == 401
+        monkeypatch.delenv("RASA_TOKEN", raising=False)
+        with pytest.raises(ServerError) as error:
+            models.promote(
+                candidate, [url], project, "pytest", comparison=refused, override="テスト"
+            )
+        assert "RASA_TOKEN" in error.value.ja and "401" in error.value.en
+        assert running() == first.name
+
+        monkeypatch.setenv("RASA_TOKEN", token)
+        reason = "新しい手口の問い合わせが急に増えたため、下がった話題は来週直します"
+        live = models.promote(
+            candidate, [url], project, "sato", comparison=refused, override=reason
+        )
+        assert running() == candidate.name
+        assert live["override"] == reason and live["by"] == "sato"
+        models.rollback([url], project, "sato")
+        assert running() == first.name
+
+    entries = audit.read(project)
+    assert [e["action"] for e in entries] == ["promote_failed", "promote", "rollback"]
+    promoted = entries[1]
+    assert promoted["who"] == "sato"
+    assert promoted["details"]["override"] == reason
+    assert promoted["details"]["compare_ok"] is False
+    assert promoted["details"]["reasons"] == refused.reasons

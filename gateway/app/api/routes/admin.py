@@ -26,7 +26,7 @@ from app.api.deps import ReviewDep, SettingsDep, client_address
 from app.api.routes.pages import asset_version, templates
 from app.core.config import Settings
 from app.services.staff import StaffSessions, verify
-from staffops import audit, jobs, models, teach
+from staffops import audit, jobs, labels, models, teach
 from staffops.errors import StaffOpsError
 from staffops.project import Project
 
@@ -511,6 +511,7 @@ def _model_state(settings: Settings) -> dict[str, Any]:
         "live_model": models.live_model(proj),
         "jobs": jobs.list_jobs(proj, limit=10),
         "running": jobs.running(proj),
+        **jobs.PAGE_WORDS,
     }
 
 
@@ -552,12 +553,9 @@ async def job_page(
 ) -> HTMLResponse:
     job = await asyncio.to_thread(_job, settings, job_id)
     comparison = (job.get("result") or {}).get("comparison")
-    return render(
-        request,
-        "job.html",
-        {"job": job, "comparison": comparison, "active": job["state"] in jobs.ACTIVE},
-        staff,
-    )
+    label = await asyncio.to_thread(labels.labeller, project(settings))
+    context = {"job": job, "comparison": comparison, "active": job["state"] in jobs.ACTIVE}
+    return render(request, "job.html", {**context, **jobs.PAGE_WORDS, "label": label}, staff)
 
 
 @router.get("/api/jobs/{job_id}")
@@ -567,6 +565,8 @@ async def job_status(job_id: str, settings: SettingsDep, staff: StaffDep) -> JSO
         key: job.get(key) for key in ("id", "state", "stage", "percent", "messages", "finished")
     }
     body["outcome"] = (job.get("result") or {}).get("outcome")
+    body["state_ja"] = jobs.STATE_JA.get(job["state"], job["state"])
+    body["stage_ja"] = jobs.STAGE_JA.get(job["stage"], job["stage"])
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
