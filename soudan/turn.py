@@ -219,7 +219,8 @@ def _resolve_followup(turn: Turn, intent: str) -> str:
 
 
 def related(topic: str | None) -> set[str]:
-    """Entries that follow from the topic: its buttons, its family, its block."""
+    """Entries that follow from the topic: its buttons, its family, its block,
+    and, after any scam, call or message, what people say they already did."""
     found = catalogue.entry(topic)
     if not found:
         return set()
@@ -228,7 +229,27 @@ def related(topic: str | None) -> set[str]:
         keys |= {e.key for e in catalogue.entries().values() if e.family == found.family}
     if found.block and catalogue.is_entry(found.block):
         keys.add(found.block)
+    if found.group in {"fraud", "phone", "prefix", "sms", "payment"}:
+        keys |= {e.key for e in catalogue.entries().values() if e.group == "after"}
     return keys - {topic}
+
+
+# Entries about the lines themselves. Asked without naming a line, with a
+# topic in context (「相談料はかかる？」「どこに電話すれば？」), they are questions
+# about the topic's lines, not about the center.
+GENERIC_ENTRIES = {"center_contact", "center_about", "which_line"}
+_COST_WORDS = re.compile(
+    r"お金|料金|金かか|タダ|ただ|無料|有料|いくら|なんぼ|電話代|通話料|相談料|費用"
+)
+
+
+def _generic_followup(turn: Turn, top: str | None, conf: float) -> str | None:
+    """ask_cost / ask_where when a generic entry stands for a question about the topic."""
+    if not turn.topic or top not in GENERIC_ENTRIES or conf >= NEW_TOPIC_MIN:
+        return None
+    if turn.topic in GENERIC_ENTRIES or followups.named_line(turn.text or ""):
+        return None
+    return "ask_cost" if _COST_WORDS.search(normalize(turn.text or "")) else "ask_where"
 
 
 _URL = re.compile(r"https?://|www\.|\.(?:com|net|jp|xyz|top|info|cn)\b", re.IGNORECASE)
@@ -239,6 +260,9 @@ _LINK_GROUPS = {"sms", "after", "sns", "payment"}
 def _catalogue(turn: Turn) -> Outcome:
     top, conf = _selector_top(turn)
     alternatives = _alternatives(turn, top)
+    generic = _generic_followup(turn, top, conf)
+    if generic:
+        return Outcome(followups.respond(generic, turn.topic, turn.moment), 0, alternatives)
     if top and conf < ENTRY_SURE:
         # Unsure: what follows from the topic in context is the likelier
         # reading (「もう開いちゃった」 after a fake parcel SMS).

@@ -316,3 +316,38 @@ def test_a_prefix_in_passing_does_not_take_over_the_question():
         turn("050からSMSも来てるの。SMSを止めたい", selector=[("sms_block", 0.82)])
     ).answer
     assert result.topic == "sms_block"
+
+
+def test_a_generic_question_in_context_is_about_the_topics_lines():
+    cost = respond(
+        turn("相談料はかかる？", topic="malicious_app", selector=[("center_contact", 0.6)])
+    ).answer
+    assert cost.kind == "followup" and cost.topic == "malicious_app"
+    assert kb.hotline("police_consult").number in cost.text
+    where = respond(
+        turn(
+            "こういうのってどこが相談のってくれる？",
+            topic="account_hijacked",
+            selector=[("center_about", 0.3)],
+        )
+    ).answer
+    assert where.kind == "followup" and where.topic == "account_hijacked"
+    named = respond(
+        turn(
+            "でんわんセンターって相談料かかる？",
+            topic="malicious_app",
+            selector=[("center_contact", 0.6)],
+        )
+    ).answer
+    assert named.topic == "center_contact"
+
+
+def test_what_people_already_did_follows_any_scam():
+    result = respond(
+        turn(
+            "1番押しちゃって、オペレーターに名前と生年月日を言ってしまった",
+            topic="automated_voice",
+            selector=[("after_personal_info", 0.19), ("answered_suspicious", 0.1)],
+        )
+    ).answer
+    assert result.topic == "after_personal_info"
