@@ -55,7 +55,8 @@ class Entry:
         return self.now.splitlines()[0] if self.now else ""
 
 
-def _entry(key: str, spec: dict[str, Any], *, staff: bool = False) -> Entry:
+def make_entry(key: str, spec: dict[str, Any], *, staff: bool = False) -> Entry:
+    """An entry from its YAML spec (also for previews of a draft entry)."""
     return Entry(
         key=key,
         title=spec["title"],
@@ -85,11 +86,11 @@ def _mtime(path: Path) -> int:
 
 @lru_cache(maxsize=1)
 def _entries(staff_mtime: int) -> dict[str, Entry]:
-    found = {key: _entry(key, spec) for key, spec in knowledge()["catalogue"].items()}
+    found = {key: make_entry(key, spec) for key, spec in knowledge()["catalogue"].items()}
     if staff_mtime:
         with STAFF_CATALOGUE_FILE.open(encoding="utf-8") as fh:
             for key, spec in (yaml.safe_load(fh) or {}).items():
-                found.setdefault(key, _entry(key, spec, staff=True))
+                found.setdefault(key, make_entry(key, spec, staff=True))
     return found
 
 

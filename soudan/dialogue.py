@@ -132,6 +132,11 @@ def entry_answer(key: str, moment: datetime, *, lead: str | None = None) -> Answ
     found = catalogue.entry(key)
     if found is None:
         return answer("nlu_fallback", None, moment)
+    return render_entry(found, moment, lead=lead)
+
+
+def render_entry(found: Entry, moment: datetime, *, lead: str | None = None) -> Answer:
+    """The answer of an entry object (a catalogue entry, or a staff draft to preview)."""
     lines = _hotlines(found.hotlines)
     head = render(found.now)
     note = closed_note(lines, moment)
