@@ -259,7 +259,11 @@ def main() -> int:
                 json.dumps(figures, ensure_ascii=False, indent=1), encoding="utf-8"
             )
             if args.show_errors:
-                errors = [r for r in summary["results"] if r["problems"]]
+                errors = [
+                    r
+                    for r in summary["results"]
+                    if r["problems"] or (r["urgent_case"] and not r["led_with_110"])
+                ]
                 (out / f"{path.stem}.errors.json").write_text(
                     json.dumps(errors, ensure_ascii=False, indent=1), encoding="utf-8"
                 )

@@ -60,6 +60,9 @@ NEW_TOPIC_MIN = 0.8
 CONTEXT_QUESTION_MIN, CONTEXT_QUESTION_MAX = 4, 40
 # Candidates offered by a fallback need at least this confidence.
 CANDIDATE_MIN = 0.08
+# The model's confidence in crime_in_progress, even second or third, from
+# which a message is answered as urgent.
+URGENT_MIN = 0.25
 # The NLU's confidence below which a small-talk reading of a question is doubted.
 SMALLTALK_SURE = 0.9
 
@@ -132,9 +135,14 @@ def respond(turn: Turn) -> Outcome:
     intent = turn.intent or "nlu_fallback"
     button = _button(text)
 
-    # 1. A crime in progress: 110 first, whatever else the message says.
+    # 1. A crime in progress: 110 first, whatever else the message says. The
+    # model's reading counts even as a runner-up: a needless 110 costs a
+    # line, a missed one costs a person's savings.
     trigger = None if button else urgency.detect(text, scam_context(turn.topic))
-    if intent == URGENT or trigger:
+    urgent_read = not button and any(
+        name == URGENT and confidence >= URGENT_MIN for name, confidence in turn.ranking[:3]
+    )
+    if intent == URGENT or trigger or urgent_read:
         result = urgent_answer_for(turn, trigger.kind if trigger else None)
         return Outcome(result, 0, _alternatives(turn, None))
 
