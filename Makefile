@@ -106,6 +106,12 @@ e2e: train ## rasa test: end-to-end conversations in chatbot/tests
 evaluate: train train-stock ## Held-out NLU quality: GiNZA vs stock pipeline, confusion images in results/
 	$(RPY) scripts/evaluate.py --model $(GINZA_MODEL) --stock $(STOCK_MODEL) --out results/heldout $(EVAL_ARGS)
 
+# The held-out report of the GiNZA model alone, with the floor: what `make test`
+# runs (training the stock pipeline too would add a second full training to CI).
+.PHONY: heldout
+heldout: train ## Held-out per-intent and per-entry F1 of the GiNZA model; fails below chatbot/heldout/FLOOR
+	$(RPY) scripts/evaluate.py --model $(GINZA_MODEL) --out results/heldout --floor $$(cat chatbot/heldout/FLOOR)
+
 # Whole replies (the right action and the right place to call) on sets
 # written by writers who never saw the training data. The dev sets' errors
 # are for reading; the blind sets print figures only.
@@ -135,7 +141,7 @@ test-gateway: train $(CHROMIUM) ## Gateway: ruff, then its API, failure and brow
 
 .PHONY: test
 test: lint test-unit validate train e2e ## Run every test (this is what CI runs)
-	$(MAKE) evaluate EVAL_ARGS="--floor $$(cat chatbot/heldout/FLOOR)"
+	$(MAKE) heldout
 	$(MAKE) blind
 	$(MAKE) test-live
 	$(MAKE) test-gateway
