@@ -87,6 +87,10 @@ def layout(page: Page) -> dict:
               .filter((e) => e.checkVisibility())
               .map((e) => ({text: e.textContent.trim(), w: box(e).width, h: box(e).height}))
               .filter((c) => c.w < 44 || c.h < 44),
+            outside: [...document.querySelectorAll(controls)]
+              .filter((e) => e.checkVisibility())
+              .filter((e) => box(e).left < -1 || box(e).right > window.innerWidth + 1)
+              .map((e) => e.textContent.trim()),
           };
         }""",
         CONTROLS,
@@ -129,6 +133,7 @@ def test_five_messages_keep_the_page_to_the_screen(browser: Browser, site: str, 
             wrapped = [n for n in sizes["numbers"] if n["lines"] != 1]
             assert wrapped == [], wrapped
             assert sizes["small"] == [], sizes["small"]
+            assert sizes["outside"] == [], sizes["outside"]
             screenshot(page, f"{size}-{turn}-answer")
         # The conversation is longer than its box: it scrolls, the page does not.
         assert sizes["logScroll"] > sizes["logView"]
@@ -158,13 +163,21 @@ def test_numbers_stay_whole_on_the_narrowest_phone(browser: Browser, site: str):
         page = chat.page
         for message in FIVE[2:4]:
             send_and_wait(page, message)
-        page.locator("#text-size").click()  # and with large text
+        switch = page.get_by_role("button", name="文字を大きく")
+        switch.click()  # and with large text
         sizes = layout(page)
         assert sizes["numbers"]
         assert [n for n in sizes["numbers"] if n["lines"] != 1] == []
+        assert sizes["page"] <= sizes["viewport"] and sizes["small"] == []
+        assert sizes["outside"] == [], sizes["outside"]  # nothing cut off at the sides
         # nothing sticks out sideways either
         assert page.evaluate("document.documentElement.scrollWidth") <= 320
         screenshot(page, "phone-320-large-text")
+        # the header gave room to the conversation, and the switch is still there
+        assert page.locator("#app").evaluate("a => a.classList.contains('short')")
+        expect(page.locator(".emergency-call")).to_be_in_viewport()
+        switch.click()
+        expect(switch).to_have_attribute("aria-pressed", "false")
 
 
 def font_sizes(page: Page) -> list[float]:
@@ -216,7 +229,7 @@ def test_text_is_16px_and_the_large_text_switch_is_remembered(browser: Browser, 
         send_and_wait(page, FIVE[1])
         sizes = layout(page)
         assert sizes["page"] <= sizes["viewport"]
-        assert sizes["small"] == []
+        assert sizes["small"] == [] and sizes["outside"] == []
 
 
 @pytest.mark.parametrize("size", ["phone", "desktop"])

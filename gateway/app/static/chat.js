@@ -47,6 +47,7 @@
   sizeButton.addEventListener("click", () => {
     const large = sizeButton.getAttribute("aria-pressed") !== "true";
     setLargeText(large);
+    fitViewport();
     try {
       localStorage.setItem(SIZE_KEY, large ? "large" : "normal");
     } catch (err) {
@@ -61,7 +62,9 @@
   // shrink the visual viewport: then the page is pinned to it, so the input
   // stays right above the keyboard. A pinch zoom (scale > 1) is left alone.
   const viewport = window.visualViewport;
-  const SHORT_HEIGHT = 540; // CSS px: below this, the header keeps only what matters
+  // Below this many lines of text (34 rem: 544 px, 680 px with large text),
+  // the header keeps only the emergency call and the center's number.
+  const SHORT_LINES = 34;
 
   function fitViewport() {
     const height = viewport ? viewport.height : window.innerHeight;
@@ -75,7 +78,8 @@
       app.style.removeProperty("--app-top");
     }
     app.classList.toggle("pinned", Boolean(covered));
-    app.classList.toggle("short", !zoomed && height < SHORT_HEIGHT);
+    const rem = parseFloat(getComputedStyle(root).fontSize) || 16;
+    app.classList.toggle("short", !zoomed && height < SHORT_LINES * rem);
   }
 
   if (viewport) {
