@@ -25,7 +25,7 @@ STOCK_MODEL = $(MODELS)/stock-$(STOCK_FP).tar.gz
 
 .PHONY: help
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 $(RASA_VENV)/.installed: requirements/rasa.lock pyproject.toml
 	@echo "== Rasa environment (Python 3.10) in .venv/rasa"
@@ -134,10 +134,31 @@ $(CHROMIUM):
 	@echo "== Debian's chromium for the browser tests"
 	apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
 
+# A Japanese font, so that the browser lays out (and screenshots show) Japanese text.
+JA_FONT := /usr/share/fonts/opentype/ipafont-gothic/ipag.ttf
+$(JA_FONT):
+	@echo "== Debian's IPA Gothic font for the browser tests"
+	apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q fonts-ipafont-gothic
+
+# axe-core from the npm registry, pinned by its package-lock.json, for the accessibility tests.
+A11Y := gateway/tests/a11y
+AXE := $(A11Y)/node_modules/axe-core/axe.min.js
+$(AXE): $(A11Y)/package.json $(A11Y)/package-lock.json
+	@echo "== axe-core (npm ci) for the accessibility tests"
+	cd $(A11Y) && npm ci
+	touch $@
+
+BROWSER_TESTS := $(CHROMIUM) $(JA_FONT) $(AXE)
+
 .PHONY: test-gateway
-test-gateway: train $(CHROMIUM) ## Gateway: ruff, then its API, failure and browser tests
+test-gateway: train $(BROWSER_TESTS) ## Gateway: ruff, then its API, failure, browser and accessibility tests
 	cd gateway && $(GW_VENV)/bin/ruff check . && $(GW_VENV)/bin/ruff format --check .
 	cd gateway && MODEL=$(GINZA_MODEL) RASA_VENV=$(RASA_VENV) $(GPY) -m pytest -q
+
+.PHONY: a11y
+a11y: train $(BROWSER_TESTS) ## Web chat and staff pages: axe-core, phone layout; screenshots in results/screenshots
+	cd gateway && MODEL=$(GINZA_MODEL) RASA_VENV=$(RASA_VENV) $(GPY) -m pytest -q \
+	  tests/test_a11y.py tests/test_phone_layout.py
 
 .PHONY: test
 test: lint test-unit validate train e2e ## Run every test (this is what CI runs)

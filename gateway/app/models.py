@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer
 
 
 class ChatRequest(BaseModel):
@@ -42,9 +42,30 @@ class Button(BaseModel):
     )
 
 
-class BotMessage(BaseModel):
-    text: str = ""
+DETAILS_DESCRIPTION = (
+    "The rest of the answer (why, more steps, the hotlines with their hours), when the "
+    "assistant split it: `text` carries what to do now and where to call, and the page shows "
+    "`details` behind a 「くわしく」 disclosure (LINE sends it as the following message). "
+    "Absent when the answer has no such part."
+)
+
+
+class WithDetails(BaseModel):
+    """A message that may have a 「くわしく」 part (`details`); without one, its
+    JSON is as it was before answers had details: no `details` key."""
+
+    @model_serializer(mode="wrap")
+    def _no_empty_details(self, handler):
+        data = handler(self)
+        if isinstance(data, dict) and data.get("details") is None:
+            data.pop("details", None)
+        return data
+
+
+class BotMessage(WithDetails):
+    text: str = Field(default="", description="What to show first: the answer's head.")
     buttons: list[Button] = Field(default_factory=list)
+    details: str | None = Field(default=None, description=DETAILS_DESCRIPTION)
 
 
 ReplyStatus = Literal["ok", "unavailable", "refused", "rate_limited"]
@@ -95,10 +116,11 @@ class FeedbackReply(BaseModel):
     message: str
 
 
-class HistoryEntry(BaseModel):
+class HistoryEntry(WithDetails):
     role: Literal["user", "bot"]
     text: str = ""
     buttons: list[Button] = Field(default_factory=list)
+    details: str | None = Field(default=None, description=DETAILS_DESCRIPTION)
 
 
 class History(BaseModel):

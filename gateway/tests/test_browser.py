@@ -1,5 +1,7 @@
 """The web chat in Debian's Chromium (Playwright), against the gateway under
-uvicorn, the real Rasa and action server, and Redis."""
+uvicorn, the real Rasa and action server, and Redis; the 「くわしく」 part of
+an answer against the stand-in Rasa (tests/stand_in_rasa.py) until the
+assistant sends split answers itself."""
 
 from __future__ import annotations
 
@@ -7,52 +9,29 @@ import re
 import socket
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from soudan import knowledge as kb
+from tests import browser_kit
+from tests.browser_kit import (
+    LOGS,
+    TIMEOUT,
+    Watched,
+    bot_messages,
+    chat_page,
+    gateway_env,
+    send_and_wait,
+    user_messages,
+)
 from tests.helpers import CENTER
-from tests.servers import ROOT, start_gateway, stop
+from tests.servers import start_gateway, stop
+from tests.stand_in_rasa import PLAIN, SPLIT, SPLIT_WITH_URL, StandInRasa, split
 
 pytestmark = [pytest.mark.rasa, pytest.mark.browser]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-LOGS = ROOT / "results" / "gateway-logs"
-TIMEOUT = 30_000  # ms
-
-
-@pytest.fixture(scope="module")
-def browser() -> Browser:
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-def _gateway_env(stack, redis_url: str, key_prefix: str, **extra: str) -> dict[str, str]:
-    return {
-        "RASA_URLS": ",".join(stack.rasa_urls),
-        "ACTIONS_URL": stack.actions_url,
-        "REDIS_URL": redis_url,
-        "REDIS_KEY_PREFIX": f"{key_prefix}:browser:",
-        **extra,
-    }
-
-
-@pytest.fixture(scope="module")
-def site(stack, redis_url, key_prefix) -> str:
-    proc, url = start_gateway(
-        _gateway_env(stack, redis_url, key_prefix), LOGS / "gateway-browser.log"
-    )
-    yield url
-    stop(proc)
+# The shared fixtures, under the names the tests ask for.
+browser = browser_kit.browser
+site = browser_kit.site
 
 
 @pytest.fixture(scope="module")
@@ -61,61 +40,32 @@ def hung_site(stack, redis_url, key_prefix) -> str:
     with socket.socket() as hung:
         hung.bind(("127.0.0.1", 0))
         hung.listen(64)
-        env = _gateway_env(stack, redis_url, key_prefix, RASA_TIMEOUT="3")
+        env = gateway_env(stack, redis_url, key_prefix, RASA_TIMEOUT="3")
         env["RASA_URLS"] = f"http://127.0.0.1:{hung.getsockname()[1]}"
         proc, url = start_gateway(env, LOGS / "gateway-browser-hung.log")
         yield url
         stop(proc)
 
 
-class Watched:
-    """A page with what it did: console errors, dialogs, chat requests."""
-
-    def __init__(self, page: Page) -> None:
-        self.page = page
-        self.errors: list[str] = []
-        self.dialogs: list[str] = []
-        self.chat_posts: list[str] = []
-        page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
-        page.on("pageerror", lambda e: self.errors.append(str(e)))
-        page.on("dialog", self._dialog)
-        page.on("request", self._request)
-
-    def _dialog(self, dialog) -> None:
-        self.dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    def _request(self, request) -> None:
-        if request.method == "POST" and request.url.endswith("/api/chat"):
-            self.chat_posts.append(request.post_data or "")
+@pytest.fixture(scope="module")
+def stand_in_site(redis_url, key_prefix) -> str:
+    """A gateway in front of the stand-in Rasa (split answers)."""
+    with StandInRasa() as rasa:
+        env = {
+            "RASA_URLS": rasa,
+            "ACTIONS_URL": rasa,
+            "REDIS_URL": redis_url,
+            "REDIS_KEY_PREFIX": f"{key_prefix}:browser-split:",
+        }
+        proc, url = start_gateway(env, LOGS / "gateway-browser-split.log")
+        yield url
+        stop(proc)
 
 
 @pytest.fixture
 def chat(browser: Browser, site: str) -> Watched:
-    context = browser.new_context(locale="ja-JP")
-    context.set_default_timeout(TIMEOUT)
-    page = context.new_page()
-    watched = Watched(page)
-    page.goto(site)
-    page.wait_for_selector("body[data-ready=true]")
-    yield watched
-    context.close()
-
-
-def bot_messages(page: Page):
-    return page.locator("#log .message.bot")
-
-
-def user_messages(page: Page):
-    """The texts of the person's messages (without the hidden 「あなた：」)."""
-    return page.locator("#log .message.user p.text")
-
-
-def send_and_wait(page: Page, text: str) -> None:
-    before = bot_messages(page).count()
-    page.fill("#message", text)
-    page.keyboard.press("Enter")
-    expect(bot_messages(page)).to_have_count(before + 1)
+    with chat_page(browser, site) as watched:
+        yield watched
 
 
 def test_send_a_message_and_get_an_answer(chat: Watched):
@@ -158,12 +108,12 @@ def test_tel_links_for_buttons_and_for_numbers_in_the_text(chat: Watched):
 def test_reload_keeps_the_conversation(chat: Watched):
     page = chat.page
     send_and_wait(page, "知らない番号から電話がかかってきた")
-    answer = bot_messages(page).last.locator("p.text").inner_text()
+    answer = bot_messages(page).last.locator(":scope > p.text").inner_text()
     page.reload()
     page.wait_for_selector("body[data-ready=true]")
     expect(user_messages(page)).to_have_text(["知らない番号から電話がかかってきた"])
     expect(bot_messages(page)).to_have_count(1)  # the answer, and no second welcome
-    assert bot_messages(page).last.locator("p.text").inner_text() == answer
+    assert bot_messages(page).last.locator(":scope > p.text").inner_text() == answer
     # The conversation goes on in context after the reload.
     send_and_wait(page, "今つながりますか")
     expect(bot_messages(page).last).to_contain_text(CENTER.number)
@@ -300,3 +250,61 @@ def test_the_staff_sign_in_page_renders_under_the_csp(browser: Browser, site: st
     expect(page.locator(".notice.error")).to_contain_text("名前またはパスワードが違います")
     assert errors == [] or all("401" in e for e in errors), errors
     context.close()
+
+
+def test_an_answer_shows_its_head_and_keeps_the_rest_behind_kuwashiku(
+    browser: Browser, stand_in_site: str
+):
+    head, details, _ = split("faq_unknown_number")
+    with chat_page(browser, stand_in_site) as chat:
+        page = chat.page
+        send_and_wait(page, SPLIT)
+        answer = bot_messages(page).last
+        expect(answer.locator(":scope > p.text")).to_have_text(head)
+        more = answer.locator("details.more")
+        summary = more.locator("summary")
+        expect(summary).to_have_text("くわしく")
+        rest = more.locator("p.text")
+        expect(rest).to_be_hidden()
+        assert more.evaluate("d => d.open") is False
+        # the quick replies and the tap-to-call button stay in view, under the disclosure
+        expect(answer.locator(f'.quick-replies a[href="{CENTER.tel_uri}"]')).to_be_visible()
+        summary.click()
+        expect(rest).to_be_visible()
+        expect(rest).to_have_text(details)
+        assert more.evaluate("d => d.open") is True
+        # a keyboard closes it again (a native disclosure: Enter on its summary)
+        summary.focus()
+        page.keyboard.press("Enter")
+        expect(rest).to_be_hidden()
+        # after a reload, from the history: the same, closed again
+        page.reload()
+        page.wait_for_selector("body[data-ready=true]")
+        answer = bot_messages(page).last
+        expect(answer.locator(":scope > p.text")).to_have_text(head)
+        expect(answer.locator("details.more p.text")).to_be_hidden()
+        # an answer without details has no disclosure
+        send_and_wait(page, PLAIN)
+        expect(bot_messages(page).last.locator("details")).to_have_count(0)
+        assert chat.errors == []
+
+
+def test_urls_in_answers_are_links_and_only_there(browser: Browser, stand_in_site: str):
+    site_url = kb.knowledge()["docomo"]["site"]
+    with chat_page(browser, stand_in_site) as chat:
+        page = chat.page
+        send_and_wait(page, SPLIT_WITH_URL)
+        answer = bot_messages(page).last
+        answer.locator("summary").click()
+        link = answer.locator("a.url")
+        expect(link).to_have_count(1)
+        expect(link).to_have_text(site_url)
+        expect(link).to_have_attribute("href", site_url)
+        expect(link).to_have_attribute("rel", "noopener noreferrer")
+        expect(link).to_have_attribute("target", "_blank")
+        # What the person writes is never a link, URL or not.
+        send_and_wait(page, f"{site_url} と javascript:alert(1) を開いていい？")
+        expect(user_messages(page).last).to_contain_text(site_url)
+        expect(page.locator("#log .message.user a")).to_have_count(0)
+        hrefs = page.locator("#log a").evaluate_all("els => els.map(e => e.href)")
+        assert hrefs and all(re.match(r"(https?|tel):", h) for h in hrefs), hrefs

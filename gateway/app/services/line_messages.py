@@ -6,6 +6,10 @@ label. Long texts are split at line breaks; extra messages are joined into
 the fifth; buttons become quick replies on the last message: a `tel:`
 payload becomes a tap-to-call URI action, any other payload a postback whose
 data is the payload (the person sees the button's title as their message).
+
+An answer's `details` (the 「くわしく」 part, behind a disclosure on the web)
+is the message that follows its head: the head, read first, carries what to
+do now and where to call.
 """
 
 from __future__ import annotations
@@ -59,7 +63,8 @@ def quick_reply_item(button: Button) -> QuickReplyItem | None:
 
 
 def _texts(messages: list[BotMessage]) -> list[str]:
-    texts = [piece for m in messages if m.text.strip() for piece in split_text(m.text.strip())]
+    parts = [part.strip() for m in messages for part in (m.text, m.details or "")]
+    texts = [piece for part in parts if part for piece in split_text(part)]
     if len(texts) <= MAX_MESSAGES:
         return texts
     # Keep four as they are and put the rest into the fifth, as far as it holds.

@@ -55,6 +55,8 @@ class Meta:
     topic: str | None = None
     intents: list[dict[str, Any]] = field(default_factory=list)
     review: str | None = None
+    # The answer's second text message is the 「くわしく」 part of the first.
+    details: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,8 @@ class Answer:
 
     @property
     def text(self) -> str:
-        return "\n\n".join(m.text for m in self.messages if m.text)
+        """The whole answer as one text (for staff), details included."""
+        return "\n\n".join(part for m in self.messages for part in (m.text, m.details) if part)
 
 
 def to_meta(item: Any) -> Meta | None:
@@ -82,7 +85,7 @@ def to_meta(item: Any) -> Meta | None:
             except (TypeError, ValueError):
                 confidence = 0.0
             intents.append({"name": entry["name"], "confidence": confidence})
-    return Meta(topic or None, intents, review or None)
+    return Meta(topic or None, intents, review or None, meta.get("details") is True)
 
 
 def to_answer(payload: Any) -> Answer:
@@ -92,7 +95,22 @@ def to_answer(payload: Any) -> Answer:
     meta = None
     for item in payload:
         meta = to_meta(item) or meta
-    return Answer(to_messages(payload), meta)
+    messages = to_messages(payload)
+    if meta is not None and meta.details:
+        messages = fold_details(messages)
+    return Answer(messages, meta)
+
+
+def fold_details(messages: list[BotMessage]) -> list[BotMessage]:
+    """The second text message as the `details` of the first (`meta.details`):
+    one answer, its head shown first and the rest behind 「くわしく」 on the web,
+    sent as the following message on LINE. Its buttons join the head's."""
+    if len(messages) < 2 or not messages[0].text or not messages[1].text:
+        return messages
+    head, rest = messages[0], messages[1]
+    buttons = [*head.buttons, *(b for b in rest.buttons if b not in head.buttons)]
+    folded = BotMessage(text=head.text, buttons=buttons, details=rest.text)
+    return [folded, *messages[2:]]
 
 
 def to_messages(payload: Any) -> list[BotMessage]:

@@ -1,44 +1,182 @@
 // The web chat: talks to /api/chat and /api/history of this origin.
+//
 // Text from the person or the bot is only ever set with textContent (never
-// innerHTML); phone numbers become tel: links only for the numbers that the
-// knowledge file lists (from /api/info).
+// innerHTML): links and no-break spans are elements built around pieces of
+// text. In the bot's texts, phone numbers that the knowledge file lists (from
+// /api/info) become tel: links and http(s) URLs become links; any phone
+// number, in either side's text, is kept on one line.
 "use strict";
 
 (() => {
+  const root = document.documentElement;
+  const app = document.getElementById("app");
   const log = document.getElementById("log");
   const form = document.getElementById("composer");
   const input = document.getElementById("message");
   const sendButton = document.getElementById("send");
   const typing = document.getElementById("typing");
+  const sizeButton = document.getElementById("text-size");
   const maxLength = Number(document.getElementById("chat").dataset.maxLength) || 1000;
 
   const TEL_PAYLOAD = /^tel:[0-9+*#%]+$/i;
-  let numberPattern = null; // RegExp of the known numbers, longest first
   const telOf = new Map(); // number as written -> tel: URI
+  let textPattern = null; // set by buildPattern once /api/info has answered
   let menu = [];
   let busy = false;
   let composing = false;
 
-  const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  // ---- Text size: 「文字を大きく」, remembered in this browser -------------
 
-  // Append `text` to `parent`, with the known phone numbers as tel: links.
-  function appendLinkedText(parent, text) {
-    if (!numberPattern) {
-      parent.append(document.createTextNode(text));
-      return;
+  const SIZE_KEY = "soudan.textSize";
+
+  function setLargeText(large) {
+    root.classList.toggle("large-text", large);
+    sizeButton.setAttribute("aria-pressed", large ? "true" : "false");
+  }
+
+  function storedLargeText() {
+    try {
+      return localStorage.getItem(SIZE_KEY) === "large";
+    } catch (err) {
+      return false; // storage blocked: the normal size
     }
+  }
+
+  setLargeText(storedLargeText());
+  sizeButton.hidden = false;
+  sizeButton.addEventListener("click", () => {
+    const large = sizeButton.getAttribute("aria-pressed") !== "true";
+    setLargeText(large);
+    fitViewport();
+    try {
+      localStorage.setItem(SIZE_KEY, large ? "large" : "normal");
+    } catch (err) {
+      // Not remembered, but applied.
+    }
+  });
+
+  // ---- The page fits the visible area, keyboard open or not ---------------
+  //
+  // Browsers that honour `interactive-widget=resizes-content` shrink the page
+  // when the keyboard opens, and 100dvh follows. Others (iOS Safari) only
+  // shrink the visual viewport: then the page is pinned to it, so the input
+  // stays right above the keyboard. A pinch zoom (scale > 1) is left alone.
+  const viewport = window.visualViewport;
+  // Below this many lines of text (34 rem: 544 px, 680 px with large text),
+  // the header keeps only the emergency call and the center's number.
+  const SHORT_LINES = 34;
+
+  function fitViewport() {
+    const height = viewport ? viewport.height : window.innerHeight;
+    const zoomed = viewport ? viewport.scale > 1.01 : false;
+    const covered = viewport && !zoomed && viewport.height < window.innerHeight - 1;
+    if (covered) {
+      app.style.setProperty("--app-height", `${viewport.height}px`);
+      app.style.setProperty("--app-top", `${viewport.offsetTop}px`);
+    } else {
+      app.style.removeProperty("--app-height");
+      app.style.removeProperty("--app-top");
+    }
+    app.classList.toggle("pinned", Boolean(covered));
+    const rem = parseFloat(getComputedStyle(root).fontSize) || 16;
+    app.classList.toggle("short", !zoomed && height < SHORT_LINES * rem);
+  }
+
+  if (viewport) {
+    viewport.addEventListener("resize", fitViewport);
+    viewport.addEventListener("scroll", fitViewport);
+  } else {
+    window.addEventListener("resize", fitViewport);
+  }
+  fitViewport();
+
+  // ---- Numbers and links in texts ------------------------------------------
+
+  const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const DIGIT = "[0-9０-９]";
+  const DASH = "[-‐－−ー]";
+  // Phone-number shapes, whatever the number: international (+44 20 7946 0958),
+  // with dashes or brackets (03-6162-..., (03)1234-...), #-numbers, 10–11 digits.
+  const ANY_NUMBER = [
+    `[+＋]${DIGIT}{1,3}(?:[ -]?\\(?${DIGIT}{1,4}\\)?){1,5}`,
+    `(?:\\(${DIGIT}{2,5}\\) ?)?${DIGIT}{1,5}(?:${DASH}${DIGIT}{1,5})+`,
+    `[#＃]${DIGIT}{3,4}`,
+    `0${DIGIT}{9,10}`,
+  ].join("|");
+  // Only the characters a URL may hold: Japanese text right after it ends it.
+  const URL_CHARS = "https?://[A-Za-z0-9\\-._~:/?#\\[\\]@!$&'*+,;=%]+";
+
+  // One pattern, tried left to right: a URL, a number of the knowledge file
+  // (longest first), any other phone number.
+  function buildPattern(known) {
+    const parts = [`(?<url>${URL_CHARS})`];
+    if (known.length) {
+      parts.push(`(?<![0-9#-])(?<known>${known.map(escapeRegExp).join("|")})(?![0-9-])`);
+    }
+    parts.push(`(?<![0-9０-９A-Za-z])(?<number>${ANY_NUMBER})(?![0-9０-９])`);
+    return new RegExp(parts.join("|"), "g");
+  }
+  textPattern = buildPattern([]);
+
+  // A URL found in text, without the punctuation that ends the sentence,
+  // as a link when it is http(s); null otherwise.
+  function urlLink(raw) {
+    let url = raw.replace(/[.,;:!?'"]+$/, "");
+    if (url.endsWith(")") && !url.includes("(")) url = url.slice(0, -1);
+    let parsed;
+    try {
+      parsed = new URL(url);
+    } catch (err) {
+      return null;
+    }
+    if (parsed.protocol !== "https:" && parsed.protocol !== "http:") return null;
+    const link = document.createElement("a");
+    link.href = parsed.href;
+    link.className = "url";
+    link.target = "_blank";
+    link.rel = "noopener noreferrer";
+    link.textContent = url;
+    return { link, rest: raw.slice(url.length) };
+  }
+
+  function noBreak(text) {
+    const span = document.createElement("span");
+    span.className = "nowrap";
+    span.textContent = text;
+    return span;
+  }
+
+  // Append `text` to `parent`: every phone number on one line and, when
+  // `links`, known numbers as tel: links and http(s) URLs as links.
+  function appendText(parent, text, links) {
     let last = 0;
-    for (const match of text.matchAll(numberPattern)) {
+    for (const match of text.matchAll(textPattern)) {
+      const { url, known, number } = match.groups;
+      const end = match.index + match[0].length;
+      let node = null;
+      let rest = "";
+      if (url !== undefined) {
+        const found = links ? urlLink(url) : null;
+        if (!found) continue; // left as text
+        node = found.link;
+        rest = found.rest;
+      } else if (known !== undefined && links) {
+        node = document.createElement("a");
+        node.href = telOf.get(known);
+        node.className = "tel nowrap";
+        node.textContent = known;
+      } else {
+        node = noBreak(known !== undefined ? known : number);
+      }
       if (match.index > last) parent.append(document.createTextNode(text.slice(last, match.index)));
-      const link = document.createElement("a");
-      link.href = telOf.get(match[0]);
-      link.className = "tel";
-      link.textContent = match[0];
-      parent.append(link);
-      last = match.index + match[0].length;
+      parent.append(node);
+      if (rest) parent.append(document.createTextNode(rest));
+      last = end;
     }
     if (last < text.length) parent.append(document.createTextNode(text.slice(last)));
   }
+
+  // ---- Messages ---------------------------------------------------------------
 
   function renderButtons(buttons) {
     const row = document.createElement("div");
@@ -63,7 +201,26 @@
     return row;
   }
 
-  function addMessage(role, text, buttons) {
+  // 「くわしく」: the rest of an answer, behind a native disclosure.
+  function renderDetails(details) {
+    const more = document.createElement("details");
+    more.className = "more";
+    const summary = document.createElement("summary");
+    summary.textContent = "くわしく";
+    const body = document.createElement("p");
+    body.className = "text";
+    appendText(body, details, true);
+    more.append(summary, body);
+    more.addEventListener("toggle", () => {
+      // Opened at the bottom of the log: bring its first line into view.
+      if (more.open && body.getBoundingClientRect().top > log.getBoundingClientRect().bottom - 40) {
+        showFirstLine(summary);
+      }
+    });
+    return more;
+  }
+
+  function addMessage(role, text, buttons, details) {
     const item = document.createElement("div");
     item.className = `message ${role}`;
     const who = document.createElement("span");
@@ -72,13 +229,19 @@
     item.append(who);
     const body = document.createElement("p");
     body.className = "text";
-    if (role === "bot") appendLinkedText(body, text || "");
-    else body.textContent = text || "";
+    appendText(body, text || "", role === "bot");
     item.append(body);
+    if (role === "bot" && typeof details === "string" && details.trim()) item.append(renderDetails(details));
     if (buttons && buttons.length) item.append(renderButtons(buttons));
     log.append(item);
-    item.scrollIntoView({ block: "end" });
     return item;
+  }
+
+  // Scroll the log so that `element` starts at its top (with a little of what
+  // came before): a new answer is read from its first line.
+  function showFirstLine(element) {
+    const offset = element.getBoundingClientRect().top - log.getBoundingClientRect().top;
+    log.scrollTop = Math.max(0, log.scrollTop + offset - 12);
   }
 
   function setBusy(on) {
@@ -88,14 +251,15 @@
     log.setAttribute("aria-busy", on ? "true" : "false");
   }
 
-  async function send(message, label) {
+  async function send(message, label, fromComposer) {
     if (busy) return;
     const text = message.trim() ? message : "";
     if (!text) {
       input.focus();
       return;
     }
-    addMessage("user", label || text, []);
+    const question = addMessage("user", label || text, []);
+    showFirstLine(question);
     setBusy(true);
     let reply;
     try {
@@ -111,15 +275,23 @@
     }
     setBusy(false);
     const messages = reply && Array.isArray(reply.messages) ? reply.messages : [];
+    let first = null;
+    let last = null;
     if (messages.length === 0) {
       // Not even the gateway answered: the page's own contact line says where to call.
       const contact = document.getElementById("center-contact");
-      addMessage("bot", `通信できませんでした。時間をおいてもう一度お試しください。\n${contact ? contact.textContent.replace(/\s+/g, " ").trim() : ""}`, []);
+      const where = contact ? contact.textContent.replace(/\s+/g, " ").trim() : "";
+      first = last = addMessage("bot", `通信できませんでした。時間をおいてもう一度お試しください。\n${where}`, []);
     }
-    let last = null;
-    for (const m of messages) last = addMessage("bot", m.text || "", m.buttons || []);
+    for (const m of messages) {
+      last = addMessage("bot", m.text || "", m.buttons || [], m.details);
+      first = first || last;
+    }
     if (last && reply && typeof reply.topic === "string" && reply.topic) addFeedback(last, reply.topic);
-    input.focus();
+    if (first) showFirstLine(first);
+    // Typed messages: ready for the next one. A tapped quick reply keeps the
+    // focus where it is (no keyboard popping up over the answer on a phone).
+    if (fromComposer) input.focus({ preventScroll: true });
   }
 
   // 「役に立った」「役に立たなかった」 under an answer with a topic; once per answer.
@@ -163,11 +335,12 @@
     const text = input.value;
     if (!text.trim() || busy) return;
     if (text.length > maxLength) {
-      addMessage("bot", `メッセージが長すぎます（${maxLength}文字まで）。短くまとめて送ってください。`, []);
+      const notice = addMessage("bot", `メッセージが長すぎます（${maxLength}文字まで）。短くまとめて送ってください。`, []);
+      showFirstLine(notice);
       return;
     }
     input.value = "";
-    send(text);
+    send(text, undefined, true);
   }
 
   // Enter sends, Shift+Enter is a new line, and Enter while the IME is
@@ -201,12 +374,10 @@
         }
       }
       numbers.sort((a, b) => b.length - a.length);
-      if (numbers.length) {
-        numberPattern = new RegExp(`(?<![0-9#-])(?:${numbers.map(escapeRegExp).join("|")})(?![0-9-])`, "g");
-      }
+      textPattern = buildPattern(numbers);
       menu = info.menu || [];
     } catch (err) {
-      numberPattern = null;
+      textPattern = buildPattern([]);
     }
     let history = [];
     try {
@@ -216,11 +387,17 @@
       history = [];
     }
     if (history.length === 0) welcome();
+    let answerStart = null;
     history.forEach((m, i) => {
       // Quick replies only under the last message: older choices are history.
       const buttons = i === history.length - 1 ? m.buttons : [];
-      addMessage(m.role === "user" ? "user" : "bot", m.text, buttons);
+      const bot = m.role !== "user";
+      const item = addMessage(bot ? "bot" : "user", m.text, buttons, m.details);
+      if (!bot) answerStart = null;
+      else if (!answerStart) answerStart = item;
     });
+    // Back on the page: the last answer, from its first line.
+    if (answerStart) showFirstLine(answerStart);
     document.body.dataset.ready = "true";
   }
 

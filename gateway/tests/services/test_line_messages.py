@@ -75,3 +75,23 @@ def test_repeated_buttons_are_shown_once_and_empty_answers_use_the_fallback():
         {"type": "text", "text": "すみません"}
     ]
     assert to_line([]) == []
+
+
+def test_the_details_of_an_answer_are_the_following_message():
+    call = Button(title="でんわんセンターに電話", payload="tel:0361621111")
+    answer = BotMessage(text="まず、出ないでください。", buttons=[call], details="くわしい説明")
+    out = dicts(to_line([answer]))
+    assert [m["text"] for m in out] == ["まず、出ないでください。", "くわしい説明"]
+    assert out[0].get("quickReply") is None  # the quick replies close the answer
+    [item] = out[1]["quickReply"]["items"]
+    assert item["action"]["uri"] == "tel:0361621111"
+
+
+def test_long_details_stay_within_lines_limits():
+    lines = [f"{i:03d} " + "説明" * 40 for i in range(200)]  # about 16,000 characters
+    answer = BotMessage(text="頭の二行です。\nここに電話してください。", details="\n".join(lines))
+    out = dicts(to_line([answer, BotMessage(text="次の話")]))
+    assert len(out) == MAX_MESSAGES
+    assert out[0]["text"] == "頭の二行です。\nここに電話してください。"  # the head, first and whole
+    assert all(len(m["text"]) <= MAX_TEXT for m in out)
+    assert out[1]["text"].startswith("000 ")

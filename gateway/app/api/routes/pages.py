@@ -32,13 +32,16 @@ def asset_version(name: str) -> str:
 )
 async def index(request: Request, settings: SettingsDep) -> HTMLResponse:
     center = kb.hotline("center")
+    # soudan's own words for what is open now (e.g. which channel of the line).
     state = open_state(center, now_jst())
     return templates.TemplateResponse(
         request,
         "index.html",
         {
-            "center": center.as_dict(),
+            "center": {**center.as_dict(), "short_name": center.short_name},
             "center_state": state.label() if state.known else "",
+            # The emergency call on the first screen: its number from soudan.
+            "emergency": kb.hotline("police_emergency").as_dict(),
             "max_length": settings.MAX_MESSAGE_LENGTH,
             "css_version": asset_version("chat.css"),
             "js_version": asset_version("chat.js"),

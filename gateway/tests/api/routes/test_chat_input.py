@@ -228,7 +228,7 @@ async def test_the_chat_api_is_described_in_the_openapi_schema(gateway):
     assert set(components["FeedbackRequest"]["properties"]) == {"topic", "helpful"}
     assert "/api/feedback" in schema["paths"]
     assert not any(path.startswith("/admin") for path in schema["paths"])
-    assert set(components["BotMessage"]["properties"]) == {"text", "buttons"}
+    assert set(components["BotMessage"]["properties"]) == {"text", "buttons", "details"}
     history = schema["paths"]["/api/history"]["get"]["responses"]["200"]
     assert history["content"]["application/json"]["schema"]["$ref"].endswith("/History")
     assert "/health-check/" in schema["paths"]
