@@ -3,10 +3,10 @@ CONTRACTS.md: a head message (what to do now, where to call) with its buttons,
 optionally a details message (the 「くわしく」 part, `meta.details: true`), then
 the `custom.meta` item.
 
-The assistant's split answers land later (issues 14 and 15); until then this
-is how the gateway's tests and the browser see one. Every text is made by
-soudan from the knowledge file, as the real answers are: no fact is written
-here. `GET /` answers 200, as Rasa does, for the gateway's health check.
+Every text is made by soudan from the knowledge file, as the real answers
+are (a catalogue entry's head and details, or a one-message copy reply): no
+fact is written here. `GET /` answers 200, as Rasa does, for the gateway's
+health check.
 """
 
 from __future__ import annotations
@@ -18,9 +18,8 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI, Request
 
-from soudan import knowledge as kb
+from soudan.dialogue import answer, entry_answer
 from soudan.hours import now_jst
-from soudan.replies import compose
 from tests.servers import free_port
 
 # What the person writes to get each stand-in answer.
@@ -29,26 +28,17 @@ SPLIT_WITH_URL = "URL付きの答え"  # head + details, docomo's service (its s
 PLAIN = "ふつうの答え"  # one message, no details (today's answers)
 
 
-def buttons_of(reply: kb.Reply) -> list[dict[str, str]]:
-    """Quick replies, then one tap-to-call button per hotline (as the actions send them)."""
-    return [{"title": b.title, "payload": b.payload} for b in reply.buttons] + [
-        {"title": f"{line.short_name}に電話", "payload": line.tel_uri} for line in reply.hotlines
-    ]
+def split(entry: str) -> tuple[str, str, list[dict[str, str]]]:
+    """A catalogue entry's answer now: its head, its details, its buttons."""
+    found = entry_answer(entry, now_jst())
+    return found.text, found.details, found.button_dicts()
 
 
-def split(intent: str) -> tuple[str, str, list[dict[str, str]]]:
-    """Today's answer to `intent` as head and details: the head is its first
-    line and the first hotline's name and number, the details everything else."""
-    reply = kb.reply_for(intent)
-    first, _, rest = compose(reply, now_jst()).partition("\n")
-    line = reply.hotlines[0]
-    head = f"{first}\n{line.name} {line.number}"
-    return head, rest.strip(), buttons_of(reply)
-
-
-def plain(intent: str) -> tuple[str, list[dict[str, str]]]:
-    reply = kb.reply_for(intent)
-    return compose(reply, now_jst()), buttons_of(reply)
+def plain(intent: str = "ask_human") -> tuple[str, list[dict[str, str]]]:
+    """A one-message reply (its hotline blocks in the same text)."""
+    found = answer(intent, "unknown_number", now_jst())
+    text = f"{found.text}\n\n{found.details}" if found.details else found.text
+    return text, found.button_dicts()
 
 
 def meta(topic: str | None, details: bool, review: str | None = None) -> dict[str, Any]:
@@ -68,14 +58,14 @@ def meta(topic: str | None, details: bool, review: str | None = None) -> dict[st
 def payload_for(message: str, sender: str, topic: str | None = "unknown_number") -> list[dict]:
     """The REST answer to `message` (anything not listed gets the plain answer)."""
     if message in {SPLIT, SPLIT_WITH_URL}:
-        intent = "faq_unknown_number" if message == SPLIT else "docomo_service"
-        head, details, buttons = split(intent)
+        entry = "unknown_number" if message == SPLIT else "docomo_service"
+        head, details, buttons = split(entry)
         return [
             {"recipient_id": sender, "text": head, "buttons": buttons},
             {"recipient_id": sender, "text": details},
             meta(topic, details=True),
         ]
-    text, buttons = plain("faq_unknown_number")
+    text, buttons = plain()
     return [{"recipient_id": sender, "text": text, "buttons": buttons}, meta(topic, details=False)]
 
 

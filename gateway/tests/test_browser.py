@@ -255,7 +255,7 @@ def test_the_staff_sign_in_page_renders_under_the_csp(browser: Browser, site: st
 def test_an_answer_shows_its_head_and_keeps_the_rest_behind_kuwashiku(
     browser: Browser, stand_in_site: str
 ):
-    head, details, _ = split("faq_unknown_number")
+    head, details, _ = split("unknown_number")
     with chat_page(browser, stand_in_site) as chat:
         page = chat.page
         send_and_wait(page, SPLIT)

@@ -111,7 +111,7 @@ def with_feedback(messages: list[BotMessage], topic: str) -> list[BotMessage]:
     last = messages[-1]
     return [
         *messages[:-1],
-        BotMessage(text=last.text, buttons=[*last.buttons, *feedback_buttons(topic)]),
+        last.model_copy(update={"buttons": [*last.buttons, *feedback_buttons(topic)]}),
     ]
 
 

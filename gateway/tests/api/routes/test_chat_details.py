@@ -17,7 +17,7 @@ def stand_in():
 
 
 async def test_a_split_answer_is_one_message_with_its_details(gateway, stand_in):
-    head, details, buttons = split("faq_unknown_number")
+    head, details, buttons = split("unknown_number")
     async with gateway(RASA_URLS=[stand_in], ACTIONS_URL=stand_in) as client:
         resp = await say(client, SPLIT)
         assert resp.status_code == 200
@@ -36,7 +36,7 @@ async def test_a_split_answer_is_one_message_with_its_details(gateway, stand_in)
 
 
 async def test_an_answer_without_details_is_as_before(gateway, stand_in):
-    text, buttons = plain("faq_unknown_number")
+    text, buttons = plain()
     async with gateway(RASA_URLS=[stand_in], ACTIONS_URL=stand_in) as client:
         body = (await say(client, PLAIN)).json()
         assert body["messages"] == [{"text": text, "buttons": buttons}]  # as before details

@@ -37,7 +37,7 @@ async def ask(gateway, fake_line, rasa: str, message: str):
 
 
 async def test_the_details_follow_the_head(gateway, fake_line):
-    head, details, _ = split("faq_unknown_number")
+    head, details, _ = split("unknown_number")
     with StandInRasa(topic=None) as rasa:
         reply = await ask(gateway, fake_line, rasa, SPLIT)
     assert reply.status == 200
@@ -48,13 +48,8 @@ async def test_the_details_follow_the_head(gateway, fake_line):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app/services/line_bot.py `with_feedback` rebuilds the last message from its text "
-    "and buttons and drops `details`; fix: `last.model_copy(update={'buttons': [...]})`",
-)
 async def test_the_details_follow_the_head_of_an_answer_with_a_topic(gateway, fake_line):
-    head, details, _ = split("faq_unknown_number")
+    head, details, _ = split("unknown_number")
     with StandInRasa(topic="unknown_number") as rasa:
         reply = await ask(gateway, fake_line, rasa, SPLIT)
     assert texts(reply) == [head, details]
@@ -62,7 +57,7 @@ async def test_the_details_follow_the_head_of_an_answer_with_a_topic(gateway, fa
 
 
 async def test_an_answer_without_details_is_one_message(gateway, fake_line):
-    text, _ = plain("faq_unknown_number")
+    text, _ = plain()
     with StandInRasa(topic=None) as rasa:
         reply = await ask(gateway, fake_line, rasa, PLAIN)
     assert texts(reply) == [text]
