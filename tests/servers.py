@@ -14,6 +14,9 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+# The live tests' clock (SOUDAN_NOW of the action server): a Saturday
+# evening, when every staffed line is closed.
+SATURDAY_NIGHT = "2026-11-28T20:00:00+09:00"
 BIN = Path(sys.executable).parent
 
 

@@ -14,16 +14,14 @@ replies are checked, and they depend on the model reading real messages:
 
 from __future__ import annotations
 
-import os
 import sys
 import uuid
-from pathlib import Path
 
 import httpx
 import pytest
 import yaml
 from phone_check import phone_like
-from servers import ROOT, running_assistant
+from servers import ROOT
 
 from soudan import knowledge as kb
 
@@ -33,7 +31,6 @@ from replies_eval import check, load_tokens
 pytestmark = pytest.mark.live
 
 SPEC = yaml.safe_load((ROOT / "tests" / "conversations" / "spec.yml").read_text(encoding="utf-8"))
-WEEKDAY = "2026-12-02T14:00:00+09:00"
 # The share of turns whose reply must carry the spec's tokens (measured 0.93
 # with the current model; a lower figure means the model or the answers got
 # worse).
@@ -41,32 +38,28 @@ FLOOR = 0.9
 
 
 @pytest.fixture(scope="module")
-def played():
-    model = os.environ.get("MODEL")
-    if not model or not Path(model).is_file():
-        pytest.fail("MODEL must name a trained model (run `make test-live`)")
+def played(rasa_url):
+    """Every conversation played on the shared live stack (conftest.py)."""
     tokens, always = load_tokens()
-    logs = ROOT / "results" / "live-conversation-logs"
     turns = []
-    with running_assistant(model, logs, now=WEEKDAY) as assistant:
-        http = httpx.Client(timeout=30)
-        for conversation in SPEC:
-            sender = uuid.uuid4().hex
-            for number, turn in enumerate(conversation["turns"], start=1):
-                resp = http.post(
-                    f"{assistant.url}/webhooks/rest/webhook",
-                    json={"sender": sender, "message": turn["say"]},
-                )
-                assert resp.status_code == 200, resp.text
-                texts = [m["text"] for m in resp.json() if m.get("text")]
-                turns.append(
-                    {
-                        "where": f"{conversation['name']} / turn {number}: {turn['say']}",
-                        "urgent": turn["intent"] == "crime_in_progress",
-                        "texts": texts,
-                        "problems": check(turn, "\n".join(texts), tokens, always),
-                    }
-                )
+    http = httpx.Client(timeout=30)
+    for conversation in SPEC:
+        sender = uuid.uuid4().hex
+        for number, turn in enumerate(conversation["turns"], start=1):
+            resp = http.post(
+                f"{rasa_url}/webhooks/rest/webhook",
+                json={"sender": sender, "message": turn["say"]},
+            )
+            assert resp.status_code == 200, resp.text
+            texts = [m["text"] for m in resp.json() if m.get("text")]
+            turns.append(
+                {
+                    "where": f"{conversation['name']} / turn {number}: {turn['say']}",
+                    "urgent": turn["intent"] == "crime_in_progress",
+                    "texts": texts,
+                    "problems": check(turn, "\n".join(texts), tokens, always),
+                }
+            )
     return turns
 
 

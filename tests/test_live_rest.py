@@ -5,15 +5,13 @@ Run by `make test-live` with MODEL set to the trained model.
 
 from __future__ import annotations
 
-import os
 import uuid
 from datetime import datetime
-from pathlib import Path
 
 import httpx
 import pytest
 from phone_check import phone_like
-from servers import ROOT, running_assistant
+from servers import SATURDAY_NIGHT
 
 from soudan import dialogue
 from soudan import knowledge as kb
@@ -21,19 +19,9 @@ from soudan.hours import to_jst
 
 pytestmark = pytest.mark.live
 
-# The action server's clock is pinned to a Saturday evening, when every
-# staffed line is closed: the replies must say so and say what to do meanwhile.
-SATURDAY_NIGHT = "2026-11-28T20:00:00+09:00"
+# The shared live stack (conftest.py) pins the action server's clock to a
+# Saturday evening, when every staffed line is closed.
 MOMENT = to_jst(datetime.fromisoformat(SATURDAY_NIGHT))
-
-
-@pytest.fixture(scope="module")
-def rasa_url():
-    model = os.environ.get("MODEL")
-    if not model or not Path(model).is_file():
-        pytest.fail("MODEL must name a trained model (run `make test-live`)")
-    with running_assistant(model, ROOT / "results" / "live-logs", now=SATURDAY_NIGHT) as assistant:
-        yield assistant.url
 
 
 def exchange(url: str, text: str, sender: str | None = None) -> tuple[list[dict], dict]:

@@ -354,7 +354,9 @@ def test_what_people_already_did_follows_any_scam():
 
 
 def test_a_crime_in_progress_read_second_still_leads_with_110():
-    t = turn("なんか変な人が玄関におるっぽい、どないしよ", intent="faq", selector=[("apo_den", 0.4)])
+    t = turn(
+        "なんか変な人が玄関におるっぽい、どないしよ", intent="faq", selector=[("apo_den", 0.4)]
+    )
     t.ranking = [("faq", 0.6), ("crime_in_progress", 0.3)]
     result = respond(t).answer
     assert result.urgent and EMERGENCY in first_line(result)
