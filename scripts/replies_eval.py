@@ -110,25 +110,38 @@ def label_of(meta: dict) -> str | None:
 
 def first_turns(client: Client, path: Path, tokens, always) -> dict:
     cases = yaml.safe_load(path.read_text(encoding="utf-8"))
-    results = []
-    for case in cases:
-        reply, meta, first = client.say("eval-" + secrets.token_hex(6), case["text"])
-        problems = check(case, reply, tokens, always)
-        results.append(
-            {
-                "id": case["id"],
-                "situation": case.get("situation", "other"),
-                "expect": case.get("expect") or [],
-                "label": label_of(meta),
-                "fallback": meta.get("kind") == "fallback",
-                "urgent_case": is_urgent(case),
-                "led_with_110": bool(re.search(r"110", nfkc(first))),
-                "problems": problems,
-                "text": case["text"],
-                "reply": reply,
-            }
+    results = [
+        play(
+            client,
+            "eval-" + secrets.token_hex(6),
+            case,
+            case["id"],
+            case.get("situation", "other"),
+            tokens,
+            always,
         )
+        for case in cases
+    ]
     return summarise(results, path)
+
+
+def play(
+    client: Client, sender: str, case: dict, ident: str, situation: str, tokens, always
+) -> dict:
+    """Send one case (a first message or a turn) and judge its whole reply."""
+    reply, meta, first = client.say(sender, case["text"])
+    return {
+        "id": ident,
+        "situation": situation,
+        "expect": case.get("expect") or [],
+        "label": label_of(meta),
+        "fallback": meta.get("kind") == "fallback",
+        "urgent_case": is_urgent(case),
+        "led_with_110": bool(re.search(r"110", nfkc(first))),
+        "problems": check(case, reply, tokens, always),
+        "text": case["text"],
+        "reply": reply,
+    }
 
 
 def conversations(client: Client, path: Path, tokens, always) -> dict:
@@ -138,24 +151,10 @@ def conversations(client: Client, path: Path, tokens, always) -> dict:
         sender = "eval-" + secrets.token_hex(6)
         ok = True
         for i, turn in enumerate(conv["turns"]):
-            reply, meta, first = client.say(sender, turn["text"])
-            problems = check(turn, reply, tokens, always)
-            ok = ok and not problems
             position = "first" if i == 0 else "later"
-            results.append(
-                {
-                    "id": f"{conv['id']}#{i + 1}",
-                    "situation": position,
-                    "expect": turn.get("expect") or [],
-                    "label": label_of(meta),
-                    "fallback": meta.get("kind") == "fallback",
-                    "urgent_case": is_urgent(turn),
-                    "led_with_110": bool(re.search(r"110", nfkc(first))),
-                    "problems": problems,
-                    "text": turn["text"],
-                    "reply": reply,
-                }
-            )
+            result = play(client, sender, turn, f"{conv['id']}#{i + 1}", position, tokens, always)
+            ok = ok and not result["problems"]
+            results.append(result)
         per_conv.append(ok)
     summary = summarise(results, path)
     summary["conversations"] = len(per_conv)
