@@ -32,6 +32,7 @@ from soudan.dialogue import (
     fallback,
     family_answer,
     number_answer,
+    urgent_answer,
 )
 from soudan.knowledge import Button, answers, render
 from soudan.normalize import has_words, normalize
@@ -45,7 +46,6 @@ from soudan.phone import Caller, Prefix
 # 78% at 0.4–0.5, 47% at 0.2–0.3.)
 ENTRY_SURE = 0.5
 ENTRY_MAYBE = 0.25
-ENTRY_MIN = ENTRY_MAYBE
 # The second entry of the same family, at least this share of the first's
 # confidence, makes the reading ambiguous: the family's shared answer.
 AMBIGUOUS_SHARE = 0.5
@@ -143,7 +143,7 @@ def respond(turn: Turn) -> Outcome:
         name == URGENT and confidence >= URGENT_MIN for name, confidence in turn.ranking[:3]
     )
     if intent == URGENT or trigger or urgent_read:
-        result = urgent_answer_for(turn, trigger.kind if trigger else None)
+        result = urgent_answer(turn.topic, moment, trigger.kind if trigger else None)
         return Outcome(result, 0, _alternatives(turn, None))
 
     # 2. A button that names an entry; numbers and prefixes.
@@ -203,12 +203,6 @@ def respond(turn: Turn) -> Outcome:
 
     # 6. Not understood.
     return _not_understood(turn)
-
-
-def urgent_answer_for(turn: Turn, trigger_kind: str | None) -> Answer:
-    from soudan.dialogue import urgent_answer
-
-    return urgent_answer(turn.topic, turn.moment, trigger_kind)
 
 
 def _resolve_followup(turn: Turn, intent: str) -> str:

@@ -90,9 +90,7 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
     ("door", re.compile(rf"{_PEOPLE}.{{0,8}}{_AT_HOME}")),
     (
         "door",
-        re.compile(
-            rf"{_PEOPLE}が?.{{0,4}}来て.{{0,14}}(?:渡せ|出せ|見せろ|開けろ|入れろ|よこせ)"
-        ),
+        re.compile(rf"{_PEOPLE}が?.{{0,4}}来て.{{0,14}}(?:渡せ|出せ|見せろ|開けろ|入れろ|よこせ)"),
     ),
     ("door", re.compile(rf"{_COLLECT}")),
     ("door", re.compile(rf"{_COMING}")),
