@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from soudan import catalogue
+from soudan.catalogue import Entry
 from soudan.hours import open_state
 from soudan.knowledge import Button, Hotline, answers, hotline, knowledge, render, reply_for
 from soudan.phone import Caller, Prefix
