@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from soudan import catalogue, followups, urgency
+from soudan import catalogue, done, followups, urgency
 from soudan.dialogue import (
     URGENT,
     Answer,
@@ -265,6 +265,10 @@ def _catalogue(turn: Turn) -> Outcome:
     generic = _generic_followup(turn, top, conf)
     if generic:
         return Outcome(followups.respond(generic, turn.topic, turn.moment), 0, alternatives)
+    done_entry = done.entry_of(turn.text)
+    if done_entry and conf < ENTRY_SURE:
+        # Unsure, but the message says what was already done: its steps.
+        top, conf = done_entry, ENTRY_SURE
     if top and conf < ENTRY_SURE:
         # Unsure: what follows from the topic in context is the likelier
         # reading (「もう開いちゃった」 after a fake parcel SMS).
@@ -341,6 +345,10 @@ def misroute(turn: Turn) -> Answer:
 
 
 def _not_understood(turn: Turn) -> Outcome:
+    done_entry = done.entry_of(turn.text)
+    if done_entry:
+        # 「もう振り込んじゃった」 the model could not place: its steps, in order.
+        return Outcome(entry_answer(done_entry, turn.moment), 0, _alternatives(turn, done_entry))
     # A question about the topic in context that the model could not place
     # (「本当に孫かどうか確かめるには？」): the topic's answer again, hedged,
     # with the other readings, rather than 「わかりませんでした」.

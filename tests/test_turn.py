@@ -360,3 +360,13 @@ def test_a_crime_in_progress_read_second_still_leads_with_110():
     t.ranking = [("faq", 0.6), ("crime_in_progress", 0.3)]
     result = respond(t).answer
     assert result.urgent and EMERGENCY in first_line(result)
+
+
+def test_an_unsure_reading_of_what_was_already_done_gets_its_steps():
+    result = respond(
+        turn(
+            "ネットバンキングで振り込んでしまった、30分前", selector=[("nise_keisatsu_assets", 0.3)]
+        )
+    ).answer
+    assert result.topic == "after_transfer"
+    assert result.text.startswith("まず警察に届けてください")
