@@ -36,6 +36,9 @@ TOKENS = ROOT / "chatbot" / "blind" / "tokens.yml"
 # A weekday afternoon: the center and the other lines are open, so a reply is
 # judged on its content rather than on the hour.
 DEFAULT_NOW = "2026-12-02T14:00+09:00"
+# Conversations run on a Saturday evening, as their writers were told: the
+# weekday-only lines are closed, and the hour questions must say so.
+CONVERSATION_NOW = "2026-12-05T19:00+09:00"
 
 
 def nfkc(text: str) -> str:
@@ -221,12 +224,40 @@ def report(summary: dict) -> None:
             print(f"  {exp} → {got}: {n}")
 
 
+def _run_set(client, path, multi, floor, tokens, always, out, args) -> bool:
+    """Play one set, print and write its figures; False when under its floor."""
+    cases_run = conversations if multi else first_turns
+    summary = cases_run(client, path, tokens, always)
+    report(summary)
+    figures = {k: v for k, v in summary.items() if k != "results"}
+    (out / f"{path.stem}.json").write_text(
+        json.dumps(figures, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
+    if args.show_errors:
+        errors = [
+            r
+            for r in summary["results"]
+            if r["problems"] or (r["urgent_case"] and not r["led_with_110"])
+        ]
+        (out / f"{path.stem}.errors.json").write_text(
+            json.dumps(errors, ensure_ascii=False, indent=1), encoding="utf-8"
+        )
+        print(f"errors: {out / f'{path.stem}.errors.json'}")
+    if floor is not None and summary["pass_rate"] < floor:
+        print(f"FAIL: pass rate {summary['pass_rate']:.3f} is below the floor {floor}")
+        return False
+    return True
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("sets", nargs="+", help="YAML case files (first turns or conversations)")
     parser.add_argument("--model", help="a trained model: start Rasa and actions for it")
     parser.add_argument("--url", help="a running Rasa (instead of --model)")
-    parser.add_argument("--now", default=DEFAULT_NOW, help="the action server's clock")
+    parser.add_argument("--now", default=DEFAULT_NOW, help="the clock for first-turn sets")
+    parser.add_argument(
+        "--conversation-now", default=CONVERSATION_NOW, help="the clock for conversation sets"
+    )
     parser.add_argument("--floor", type=float, action="append", default=[])
     parser.add_argument("--show-errors", action="store_true", help="dev sets only")
     parser.add_argument("--out", default=str(ROOT / "results" / "replies"))
@@ -235,43 +266,34 @@ def main() -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     failed = False
-    with ExitStack() as stack:
-        url = args.url
-        if not url:
-            sys.path.insert(0, str(ROOT / "tests"))
-            from servers import running_assistant
+    loaded = []
+    for i, name in enumerate(args.sets):
+        path = Path(name).resolve()
+        cases = yaml.safe_load(path.read_text(encoding="utf-8"))
+        multi = bool(cases) and "turns" in cases[0]
+        floor = args.floor[i] if i < len(args.floor) else None
+        loaded.append((path, multi, floor))
+    # One assistant per clock (the action server reads its clock at start).
+    clocks = {
+        args.now: [s for s in loaded if not s[1]],
+        args.conversation_now: [s for s in loaded if s[1]],
+    }
+    for now, sets in clocks.items():
+        if not sets:
+            continue
+        with ExitStack() as stack:
+            url = args.url
+            if not url:
+                sys.path.insert(0, str(ROOT / "tests"))
+                from servers import running_assistant
 
-            assistant = stack.enter_context(
-                running_assistant(args.model, out / "logs", now=args.now)
-            )
-            url = assistant.url
-        client = Client(url)
-        for i, name in enumerate(args.sets):
-            path = Path(name).resolve()
-            cases = yaml.safe_load(path.read_text(encoding="utf-8"))
-            multi = bool(cases) and "turns" in cases[0]
-            run = conversations if multi else first_turns
-            summary = run(client, path, tokens, always)
-            report(summary)
-            figures = {k: v for k, v in summary.items() if k != "results"}
-            (out / f"{path.stem}.json").write_text(
-                json.dumps(figures, ensure_ascii=False, indent=1), encoding="utf-8"
-            )
-            if args.show_errors:
-                errors = [
-                    r
-                    for r in summary["results"]
-                    if r["problems"] or (r["urgent_case"] and not r["led_with_110"])
-                ]
-                (out / f"{path.stem}.errors.json").write_text(
-                    json.dumps(errors, ensure_ascii=False, indent=1), encoding="utf-8"
+                assistant = stack.enter_context(
+                    running_assistant(args.model, out / "logs", now=now)
                 )
-                print(f"errors: {out / f'{path.stem}.errors.json'}")
-            if i < len(args.floor) and summary["pass_rate"] < args.floor[i]:
-                print(
-                    f"FAIL: pass rate {summary['pass_rate']:.3f} is below the floor {args.floor[i]}"
-                )
-                failed = True
+                url = assistant.url
+            client = Client(url)
+            for path, multi, floor in sets:
+                failed |= not _run_set(client, path, multi, floor, tokens, always, out, args)
     return 1 if failed else 0
 
 

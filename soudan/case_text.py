@@ -31,7 +31,7 @@ _SCHEME_WORDS = [
     ("fraud_cover", r"補償|保険|不正|勝手に(?:払|決済|使)|乗っ取|被害額|いくら(?:出|も|まで)"),
     ("free_articles", r"記事|読め|読む|読ん|閲覧"),
     ("free_trial", r"無料|ただで|タダ|お試し|無償|無料開放"),
-    ("paid_service", r"使え|申し込|申込|加入|入れ|入れる|契約でき|利用でき|対象|あんしんサポート"),
+    ("paid_service", r"使え|申し込|申込|加入|入れ|入れる|契約でき|利用でき|あんしんサポート"),
 ]
 
 # Phrases that turn the word before them into a no (「ドコモじゃない」), and
@@ -107,9 +107,27 @@ _DOCOMO = re.compile(
 )
 
 
+# Another carrier named, docomo not: docomo's schemes are not for this person
+# (「ソフトバンクユーザーです。ネットトラブルの相談窓口は？」).
+_OTHER_CARRIER = re.compile(
+    r"ソフトバンク|softbank|(?<![a-z])au(?![a-z])|エーユー|楽天モバイル|ワイモバイル|y!mobile|ymobile|"
+    r"(?<![a-z])uq(?![a-z])|povo|linemo|格安sim|格安スマホ|mineo|ドコモじゃな|ドコモではな|ドコモ以外",
+    re.IGNORECASE,
+)
+_DOCOMO_ITSELF = re.compile(r"ドコモ(?!じゃな|ではな|以外)|docomo|ahamo|アハモ", re.IGNORECASE)
+
+
 def names_docomo(text: str) -> bool:
-    """Does the message name docomo's service or one of its schemes?"""
-    return bool(_DOCOMO.search(normalize(text)))
+    """Does the message name docomo's service or one of its schemes (and not
+    another carrier instead)?"""
+    norm = normalize(text)
+    return bool(_DOCOMO.search(norm)) and not names_other_carrier(norm)
+
+
+def names_other_carrier(text: str) -> bool:
+    """Another carrier, and not docomo itself: 「auなんですが」「ドコモじゃないけど」."""
+    norm = normalize(text)
+    return bool(_OTHER_CARRIER.search(norm)) and not _DOCOMO_ITSELF.search(norm)
 
 
 def scheme_in(text: str) -> str | None:

@@ -223,14 +223,27 @@ def hours_answer(topic: str | None, moment: datetime, lines: list[Hotline] | Non
     return Answer("\n".join(head_lines), [], topic, lines[:2], "\n".join(details), "followup")
 
 
-def urgent_answer(topic: str | None, moment: datetime, trigger_kind: str | None = None) -> Answer:
-    """110 first, then what not to do (by what is happening: the door, the ATM...)."""
+def urgent_answer(
+    topic: str | None,
+    moment: datetime,
+    trigger_kind: str | None = None,
+    already: str | None = None,
+) -> Answer:
+    """110 first, then what not to do (by what is happening: the door, the ATM...),
+    then, when the message says something was already done (a card handed
+    over, money sent), the first step of that entry: 110 does not stop a card."""
     reply = reply_for(URGENT)
-    dont = (answers().get(URGENT) or {}).get("dont", {}).get(trigger_kind or "")
-    text = reply.text
-    if dont:
-        lines = text.splitlines()
-        text = "\n".join([lines[0], render(dont), *lines[1:]])
+    spec = answers().get(URGENT) or {}
+    # The broad net names its kinds "now:<concept>".
+    kind = (trigger_kind or "").removeprefix("now:")
+    dont = spec.get("dont", {}).get(kind)
+    lines = reply.text.splitlines()
+    extra = [render(dont)] if dont else []
+    done_entry = catalogue.entry(already)
+    if done_entry and done_entry.now:
+        step = render(done_entry.now).splitlines()[0]
+        extra.append(render(spec["already"]).replace("<step>", step))
+    text = "\n".join([lines[0], *extra, *lines[1:]])
     head, details = compose_parts(replace(reply, text=text), moment)
     return Answer(head, reply.buttons, URGENT, reply.hotlines, details, "urgent")
 

@@ -127,7 +127,13 @@ def date_text(judged: Span, today: date) -> str:
 
 
 def intro(case: Case, today: date) -> str:
-    return say("intro", name=case.decision().name, date=date_text(case.judged, today))
+    """What to do now for this scheme (if anything), what will be checked, and
+    the line that can answer instead."""
+    first = copy().get("first", {}).get(case.scheme or "")
+    lines = [render(first)] if first else []
+    lines.append(say("intro", name=case.decision().name, date=date_text(case.judged, today)))
+    lines.append(say("intro_line"))
+    return "\n".join(lines)
 
 
 def _cover_lines(amounts: dict[str, Any]) -> list[str]:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from soudan import catalogue, done, followups, urgency
+from soudan.case_text import names_other_carrier
 from soudan.dialogue import (
     URGENT,
     Answer,
@@ -143,7 +144,9 @@ def respond(turn: Turn) -> Outcome:
         name == URGENT and confidence >= URGENT_MIN for name, confidence in turn.ranking[:3]
     )
     if intent == URGENT or trigger or urgent_read:
-        result = urgent_answer(turn.topic, moment, trigger.kind if trigger else None)
+        result = urgent_answer(
+            turn.topic, moment, trigger.kind if trigger else None, done.entry_of(text)
+        )
         return Outcome(result, 0, _alternatives(turn, None))
 
     # 2. A button that names an entry; numbers and prefixes.
@@ -254,6 +257,9 @@ def _generic_followup(turn: Turn, top: str | None, conf: float) -> str | None:
     return "ask_cost" if _COST_WORDS.search(normalize(turn.text or "")) else "ask_where"
 
 
+# Where net trouble goes for someone who is not docomo's customer.
+OTHER_CARRIER_ENTRY = "net_help_general"
+
 _URL = re.compile(r"https?://|www\.|\.(?:com|net|jp|xyz|top|info|cn)\b", re.IGNORECASE)
 # Entries that already answer a message with a link in it.
 _LINK_GROUPS = {"sms", "after", "sns", "payment"}
@@ -286,6 +292,9 @@ def _catalogue(turn: Turn) -> Outcome:
         shared = family_answer("sms", ["smishing_delivery", "smishing_official"], turn.moment)
         shared.review = "ambiguous"
         return Outcome(shared, 0, alternatives)
+    if top and catalogue.entry(top).group == "docomo" and names_other_carrier(turn.text or ""):
+        # docomo's paid service is not for another carrier's customer.
+        top, conf = OTHER_CARRIER_ENTRY, max(conf, ENTRY_SURE)
     if top is None or conf < ENTRY_MAYBE:
         return _not_understood(turn)
     return _answer_entry(turn, top, conf, alternatives)

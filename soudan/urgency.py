@@ -26,14 +26,15 @@ class Trigger:
 
 # Now, or about to happen (not 今日・今週, not the いま of 「ないまま」).
 _NOW = (
-    r"(?:今(?![日週月年度回後朝晩])|いま(?![まさせす])|イマ|今から|いまから|これから|今すぐ|いますぐ|"
+    r"(?:今(?![日週月年度回後朝晩])|いま(?![すせしまさでだ])|イマ|今から|いまから|これから|今すぐ|いますぐ|"
     r"もうすぐ|今日中|きょう中|今夜|至急|急いで|なう)"
 )
 _PEOPLE = (
     r"(?:警察|刑事|警官|検事|検察|銀行|協会|職員|役所|市役所|区役所|弁護士|部下|同僚|後輩|上司|"
-    r"男|女|人|者|やつ|ヤツ|業者|受け子|犯人|誰か|使い|係|係員|担当|息子|孫|甥)"
+    r"男|女|人|者|やつ|ヤツ|業者|受け子|犯人|誰か|使い|係|係員|担当|息子|孫|甥|"
+    r"ぎんこう|けいさつ|おとこ|おんな|ひと|しょくいん|べんごし|はんにん)"
 )
-_HOME = r"(?:家|いえ|うち|自宅|玄関|部屋|マンション|アパート|門|近所)"
+_HOME = r"(?:家|いえ|うち|自宅|玄関|げんかん|部屋|マンション|アパート|門|近所)"
 # Someone there now or arriving (「来てる」「向かってる」「着いた」), never a past
 # visit (「家に来た人に渡した」) nor a call or a message that came (「電話が来た」).
 _THERE = (
@@ -94,6 +95,20 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         re.compile(rf"{_PEOPLE}が?.{{0,4}}来て.{{0,14}}(?:渡せ|出せ|見せろ|開けろ|入れろ|よこせ)"),
     ),
     ("door", re.compile(rf"{_COLLECT}")),
+    (
+        "door",
+        re.compile(
+            rf"{_NOW}.{{0,10}}{_PEOPLE}.{{0,6}}(?:くる|来る|来ます|きます)(?!か[?？]|かな|かしら|の[?？]|って言う|ことある)"
+        ),
+    ),
+    # someone in the house who will not leave: 110 whatever the story
+    (
+        "stay",
+        re.compile(
+            rf"(?:{_HOME}|{_PEOPLE}).{{0,12}}(?:帰らない|かえらない|帰ってくれない|かえってくれない|居座|いすわ|"
+            r"出て行かない|でていかない|出ていかない|帰ろうとしない)"
+        ),
+    ),
     ("door", re.compile(rf"{_COMING}")),
     ("door", re.compile(r"(?:ピンポン|インターホン|チャイム)が?(?:鳴|なっ|押され)")),
     # at the ATM, or on the way there, following instructions
@@ -106,6 +121,15 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
     ("atm", re.compile(rf"(?:銀行|窓口|{_ATM}|コンビニ).{{0,4}}(?:に|へ)(?:向かわされ|行かされ)")),
+    # at the ATM or in online banking, doing what the caller says
+    (
+        "atm",
+        re.compile(
+            rf"(?:{_ATM}|ネットバンキング|振込の画面|振り込みの画面|振込画面).{{0,30}}"
+            r"(?:電話の(?:人|相手|男|女)|言われた通り|言われたとおり|指示)"
+            r".{0,16}(?:途中|最中|なんだけど|なんですが|してる|している|しています|打てって|押せって|入れろ|入力して)"
+        ),
+    ),
     (
         "atm",
         re.compile(
@@ -154,10 +178,11 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
 # than, say, a parcel delivery.
 _SCAM_CONTEXT = re.compile(
     rf"{_CARD_CASH}|{_ATM}|{_TRANSFER}|{_COLLECT}|詐欺|警察|銀行|電話|息子|孫|還付|逮捕|暗証|封筒|"
-    r"怪しい|あやしい|不審|知らない|しらない|殺|受け子|犯人|脅"
+    r"怪しい|あやしい|不審|知らない|しらない|殺|受け子|犯人|脅|わたせ|かーど"
 )
 _HYPOTHETICAL = re.compile(
-    r"(?:来たら|来れば|きたら|したら|言われたら|なったら|場合|もし|とき(?:は|に)?どう|"
+    r"(?:(?:来たら|きたら|したら)(?=.{0,24}(?:どう|いい|べき|か[?？]|[?？]))|来れば|言われたら|なったら|場合|もし|"
+    r"とき(?:は|に)?どう|"
     r"こと(?:が|って|は)?(?:あり|ある)|なんてこと|とか言|手口|って聞いた|らしいです|ニュース|ありえる)"
 )
 # What arrived is a call or a message, not a person.
@@ -166,14 +191,95 @@ _MESSAGE = re.compile(
 )
 # Done already, and told afterwards: not happening now.
 _DONE = re.compile(
-    r"てしまい|でしまい|てしまっ|でしまっ|ちゃった|じゃった|てもうた|でもうた|しもうた|もう帰|帰りました|帰った|た後|たあとで"
+    r"てしまい|でしまい|てしまっ|でしまっ|ちゃった|じゃった|てもうた|でもうた|しもうた|もう帰|帰りました|帰った|た後|たあとで|"
+    r"でいました|ていました"
 )
 _STRONG_NOW = re.compile(
-    r"今(?![日週月年度回後朝晩])|いま(?![まさせす])|なう|来てる|来ている|向かって|着いた"
+    r"今(?![日週月年度回後朝晩])|いま(?![まさせす])|なう|来てる|来ている|向かって|着いた|"
+    r"つながってる|繋がってる|通話中|電話中"
 )
 # A story told afterwards (「昨日…来て」) is not happening now, unless it says so.
 _EARLIER = re.compile(r"昨日|きのう|先日|先週|おととい|一昨日|この前|以前|去年|先月|夕べ|昼間に")
 _NOW_RE = re.compile(_NOW)
+
+
+# The broad net, after the specific rules: something happening now (a present
+# or imminent marker) next to what a crime in progress is about (money,
+# cards, codes, remote control, an arrest, a threat, the door), in one
+# stretch of the message. Kinds are named by the concept found.
+_PRESENT_NOW = (
+    r"(?:今(?![日週月年度回後朝晩ま更さ])|いま(?![すせしまさでだ])|今から|これから|今すぐ|まさに|ただいま|"
+    r"通話中|電話中|でんわちゅう|電話口|通話継続中|つながって|繋がって|つないで|話しながら|話してる|話してます|"
+    r"話している|待ってる|待ってて|待機|向かって|向かわされ|並んで|インストール中|操作されて|操作してる|"
+    r"共有して|共有中|今日の夕方|今夜|あと\d+分|もうすぐ|まだ(?:電話|通話)|スピーカー|切らないまま|"
+    r"切るな|来るまで|言われてる|言われています|見せながら|途中です|最中)"
+)
+# A call still going on: who the caller claims to be is enough.
+_ONGOING_CALL = re.compile(
+    r"通話中|電話中|でんわちゅう|電話口|通話継続中|つながって|繋がって|話しながら|話してる|話してます|"
+    r"話している|切るな|切らないで|スピーカー|まだ通話|まだ電話"
+)
+_CALLER_CLAIMS = re.compile(
+    r"警察|けいさつ|刑事|検事|検察|捜査|逮捕|容疑|被疑者|NTT|総務省|税務署|弁護士|銀行協会|金融庁|示談|事故"
+)
+_CONCEPTS = [
+    (
+        "atm",
+        r"ATM|atm|窓口|おろ|下ろ|引き出|銀行(?:に(?:いる|い|来|着|向)|で|の前|(?=[!！。、]|$))|郵便局|ネットバンキング",
+    ),
+    (
+        "transfer",
+        r"振込|振り込|送金|入金|移せ|移す|移して|指定の口座|口座に移|ビットコイン|仮想通貨|暗号資産|レターパック|現金を?送",
+    ),
+    (
+        "door",
+        r"玄関|げんかん|家の前|家の近く|インターホン|来てる|来て|来る|向かって|向かいます|向かう|回収|取りに|"
+        r"受け取りに|渡せ|渡す|渡そう|わたせ|封筒",
+    ),
+    ("pin", r"暗証番号|パスワード|ワンタイム|口座番号|カード番号|裏の番号|個人情報|ログイン"),
+    (
+        "remote",
+        r"遠隔|画面共有|共有して|共有中|TeamViewer|AnyDesk|アプリ入|インストール|マウス|操作されて|勝手に開|"
+        r"画面見せ|カメラに映|設定開",
+    ),
+    (
+        "emoney",
+        r"ギフトカード|電子マネー|プリペイド|Googleプレイ|グーグルプレイ|アマゾンギフト|iTunes|バーコード払",
+    ),
+    ("secret", r"秘密|ひみつ|言うな|言わず|話したら|共犯|守秘"),
+    (
+        "threat",
+        r"脅|殺|危害|殴|金出せ|金持ってこい|開けろ|ヤクザ|差し押さえ|逮捕|被疑者|容疑|身柄|"
+        r"払わなかったら|払わないと",
+    ),
+    ("money", r"お金|現金|金を|保証金|保釈金|示談金|税金|手数料|払わない|払え|用意しろ|カード"),
+]
+_CONCEPT_RES = [(kind, re.compile(p, re.IGNORECASE)) for kind, p in _CONCEPTS]
+_PRESENT_RE = re.compile(_PRESENT_NOW)
+# General questions about a trick, not an event.
+_GENERAL = re.compile(
+    r"典型的|よくある|手口|って何|とは|ことある|ことって|あるの\?|ありますか|本当に来る"
+)
+_WINDOW = 45
+
+
+def _broad(norm: str) -> Trigger | None:
+    for match in _PRESENT_RE.finditer(norm):
+        around = norm[max(0, match.start() - 12) : match.end() + 12]
+        if _HYPOTHETICAL.search(around):
+            continue
+        start, end = max(0, match.start() - _WINDOW), match.end() + _WINDOW
+        stretch = norm[start:end]
+        for kind, concept in _CONCEPT_RES:
+            found = concept.search(stretch)
+            if found:
+                return Trigger("now:" + kind, f"{match.group(0)}…{found.group(0)}")
+    call = _ONGOING_CALL.search(norm)
+    if call:
+        claim = _CALLER_CLAIMS.search(norm[max(0, call.start() - _WINDOW) : call.end() + _WINDOW])
+        if claim:
+            return Trigger("now:call", f"{call.group(0)}…{claim.group(0)}")
+    return None
 
 
 def detect(text: str | None, scam_context: bool = False) -> Trigger | None:
@@ -202,4 +308,8 @@ def detect(text: str | None, scam_context: bool = False) -> Trigger | None:
         if kind == "door" and _MESSAGE.search(match.group(0)[-8:]):
             continue
         return Trigger(kind, match.group(0))
-    return None
+    if _GENERAL.search(norm) or (_EARLIER.search(norm) and not _STRONG_NOW.search(norm)):
+        return None
+    if _DONE.search(norm) and not _STRONG_NOW.search(norm):
+        return None
+    return _broad(norm)

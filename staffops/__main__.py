@@ -1,7 +1,7 @@
 """Command line for call-center staff and operators: `python -m staffops --help`.
 
     python -m staffops inbox list                      # what the bot did not understand
-    python -m staffops label <id> --intent faq_unknown_number
+    python -m staffops label <id> --intent faq/unknown_number
     python -m staffops label <id> --out-of-scope
     python -m staffops label <id> --new-topic scam_refund_call \\
         --answer "…{hotline.center.short_name}…" --hotline center --example "…" --example "…"

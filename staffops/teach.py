@@ -49,6 +49,7 @@ from staffops.project import Project
 
 INTENT_NAME = re.compile(r"^[a-z][a-z0-9_]{2,40}$")
 OUT_OF_SCOPE = "out_of_scope"
+RETRIEVAL = "faq"  # the retrieval intent of the catalogue (faq/<entry>)
 ANSWER_ACTION = "action_answer"
 # Fewer examples than this and a new intent is not worth training.
 MIN_NEW_TOPIC_EXAMPLES = 3
@@ -135,6 +136,17 @@ def domain_intents(root=None) -> list[str]:
     names = []
     for item in data.get("intents") or []:
         names.append(next(iter(item)) if isinstance(item, dict) else str(item))
+    return names
+
+
+def label_names(root=None) -> list[str]:
+    """What an example can be labelled as: the domain's intents, and each catalogue
+    entry as its retrieval intent (`faq/nise_keisatsu`) in place of the bare `faq`."""
+    project = Project.at(root)
+    names = domain_intents(project)
+    catalogue = knowledge_data(project).get("catalogue") or {}
+    if RETRIEVAL in names:
+        names = [n for n in names if n != RETRIEVAL] + [f"{RETRIEVAL}/{key}" for key in catalogue]
     return names
 
 
@@ -546,7 +558,7 @@ def label(
     project = Project.at(root)
     with file_lock(project.lock_file, timeout=900, what="staff change"):
         try:
-            if intent not in domain_intents(project):
+            if intent not in label_names(project):
                 raise Refused(
                     f"「{intent}」という意図はありません。新しい話題なら --new-topic を使ってください",
                     f"there is no intent {intent!r}; use a new topic for a new one",

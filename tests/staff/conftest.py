@@ -5,7 +5,7 @@ chatbot/staff/ and models/: the tests run them on a copy of the tree (in
 pytest's temporary directory) and check, at the end of the session, that the
 work tree's copies of those files did not change.
 
-Markers: `slow` (trains a model: about a minute each on 2 cores; they run in
+Markers: `slow` (trains a model on the fast path, staffkit.small_training; they run in
 `make test-unit`, whose `-m "not live"` selects them; `pytest -m "not slow"`
 skips them), `live` (starts Rasa or needs Redis: `make test-live`).
 """
@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from staffkit import WEAKENED, copy_project, fewer_examples, tree_digest
+from staffkit import WEAKENED, copy_project, fewer_examples, small_training, tree_digest
 
 from staffops import jobs, models
 from staffops.project import Project
@@ -40,7 +40,7 @@ def project(tmp_path) -> Project:
 
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory) -> dict:
-    """Two trainings, once per session (one at a time):
+    """Two trainings on the fast path (staffkit.small_training), once per session:
 
     - "good": the project's data, through a background retraining job
       (jobs.start → a detached process; no Rasa URL and no live model, so it
@@ -49,10 +49,12 @@ def trained(tmp_path_factory) -> dict:
     """
     base = tmp_path_factory.mktemp("trained")
     good_project = copy_project(base / "good")
+    small_training(good_project)
     job_id = jobs.start(good_project, "pytest")
     job = jobs.wait(job_id, good_project, timeout=1200, poll=0.5)
     assert job["state"] == "done", job
     worse_project = copy_project(base / "worse")
+    small_training(worse_project)
     fewer_examples(worse_project, WEAKENED)
     worse = models.retrain(worse_project, who="pytest")
     return {

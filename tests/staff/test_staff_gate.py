@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.util
 import random
 import re
+import shutil
 
 import pytest
 from sklearn.metrics import precision_recall_fscore_support
@@ -139,6 +140,7 @@ def test_labelled_sets_in_every_format_give_full_labels(tmp_path):
 
 
 def test_eval_sets_default_to_heldout_and_blind_and_skip_missing(project):
+    shutil.rmtree(project.blind_dir)  # the copy's own blind set, replaced by the files below
     assert project.eval_sets() == [project.heldout.resolve()]
     project.blind_dir.mkdir()
     (project.blind_dir / "b.yml").write_text("items: []\n")
@@ -414,7 +416,7 @@ def test_an_acceptance_is_explained_with_the_noise(measured_profile):
 
 def test_intent_names_come_from_the_project_in_japanese(project):
     label = labels.labeller(project)
-    name = label("faq_automated_voice")  # the catalogue's name, or the bot's own button title
+    name = label("faq/automated_voice")  # the catalogue's name, or the bot's own button title
     assert "自動音声" in name and not re.search(r"[a-z_]{4,}", name)
     assert "faq/unknown_key" in label("faq/unknown_key")  # the id only as a last resort
 

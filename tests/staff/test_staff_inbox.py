@@ -37,7 +37,7 @@ def item(**fields) -> dict:
         "text": "知らない番号から電話",
         "channel": "web",
         "reason": "low_confidence",
-        "intents": [{"name": "faq_unknown_number", "confidence": 0.41}],
+        "intents": [{"name": "faq/unknown_number", "confidence": 0.41}],
         "bot_reply": "こちらはでんわんセンターです",
         **fields,
     }
@@ -127,14 +127,14 @@ def test_cli_lists_shows_and_labels(inbox, project):
 
     # Labelling an item (in a copy of the project) resolves it.
     labelled = cli(
-        "--root", str(project.root), "label", added["id"], "--intent", "faq_unknown_number"
+        "--root", str(project.root), "label", added["id"], "--intent", "faq/unknown_number"
     )
     assert labelled.returncode == 0, labelled.stderr
-    assert ("faq_unknown_number", added["text"]) in teach.read_examples(project.staff_nlu)
+    assert ("faq/unknown_number", added["text"]) in teach.read_examples(project.staff_nlu)
     assert inbox.get(added["id"])["status"] == "resolved"
     assert inbox.get(added["id"])["resolution"] == {
         "action": "label",
-        "intent": "faq_unknown_number",
+        "intent": "faq/unknown_number",
     }
     assert json.loads(cli("inbox", "list").stdout) == []
     entry = audit.read(project)[-1]

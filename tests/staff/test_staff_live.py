@@ -75,7 +75,7 @@ def test_promote_and_roll_back_on_a_running_rasa(project, tmp_path):
             candidate, [url], project, "pytest", comparison=comparison(candidate, first, True)
         )
         assert status(url) == candidate.name
-        assert parse(url, "知らない番号から何回も電話がかかってくる") == "faq_unknown_number"
+        assert parse(url, "知らない番号から何回も電話がかかってくる") == "faq/unknown_number"
         assert live["live"] == str(candidate) and live["previous"] == str(first.resolve())
         assert json.loads(project.live_json.read_text()) == live
 
@@ -144,7 +144,7 @@ def test_every_call_to_rasa_carries_its_token_and_an_override_is_audited(
     shutil.copy2(first, candidate)
     token = "gate-test-token"
     refused = comparison(candidate, first, False)
-    refused.reasons = ["chatbot/heldout/nlu.yml: faq_automated_voice 0.957 -> 0.000 (-0.957)"]
+    refused.reasons = ["chatbot/heldout/nlu.yml: faq/automated_voice 0.957 -> 0.000 (-0.957)"]
     refused.reasons_ja = [
         "候補のモデルは、運用中のモデルより成績が下がったため、そのままでは公開できません。"
     ]

@@ -44,28 +44,28 @@ def snapshot(project) -> dict[str, bytes | None]:
 def test_label_to_an_existing_intent_appends_to_staff_file(project):
     project.staff_nlu.unlink(missing_ok=True)
     text = "夜中に知らん番号から何回も着信あるんやけど、田中さんが090-1234-5678やって言うてた"
-    change = teach.label(text, "faq_unknown_number", root=project, who="sato")
+    change = teach.label(text, "faq/unknown_number", root=project, who="sato")
 
     stored = "夜中に知らん番号から何回も着信あるんやけど、〈名前〉さんが〈電話番号〉やって言うてた"
     assert change.examples == [stored]
     content = project.staff_nlu.read_text(encoding="utf-8")
     assert content.startswith('version: "3.1"\n')
     assert yaml.safe_load(content)["version"] == "3.1"
-    assert ("faq_unknown_number", stored) in teach.read_examples(project.staff_nlu)
+    assert ("faq/unknown_number", stored) in teach.read_examples(project.staff_nlu)
     assert "090" not in content and "田中" not in content
 
     entry = audit.read(project)[-1]
     assert entry["action"] == "label" and entry["who"] == "sato"
-    assert entry["details"]["intent"] == "faq_unknown_number"
+    assert entry["details"]["intent"] == "faq/unknown_number"
     assert entry["details"]["examples"] == [stored]
 
 
 def test_out_of_scope_and_a_second_example_share_the_file(project):
     teach.label_out_of_scope("明日の大阪の天気を教えて", root=project, who="sato")
-    teach.label("見たことない番号から不在着信が三件", "faq_unknown_number", root=project)
+    teach.label("見たことない番号から不在着信が三件", "faq/unknown_number", root=project)
     pairs = teach.read_examples(project.staff_nlu)
     assert ("out_of_scope", "明日の大阪の天気を教えて") in pairs
-    assert ("faq_unknown_number", "見たことない番号から不在着信が三件") in pairs
+    assert ("faq/unknown_number", "見たことない番号から不在着信が三件") in pairs
     assert [e["action"] for e in audit.read(project)] == ["label", "label"]
 
 
@@ -119,7 +119,7 @@ def test_new_topic_writes_intent_rule_domain_and_answer(project):
 def test_validator_failure_restores_every_file_byte_for_byte(project, monkeypatch):
     """The domain entry is left out on purpose: the validator refuses, all four files come back."""
     teach.label(
-        "知らない番号からまた着信があった", "faq_unknown_number", root=project, validate=False
+        "知らない番号からまた着信があった", "faq/unknown_number", root=project, validate=False
     )
     before = snapshot(project)
     assert before[str(project.staff_rules)] is None  # created by the change, then removed
@@ -164,11 +164,11 @@ def test_heldout_examples_are_refused(project):
 
 
 def test_duplicates_are_refused_after_normalisation(project):
-    intent, text = teach.read_examples(project.nlu_dir / "calls.yml")[0]
+    intent, text = teach.read_examples(project.nlu_dir / "faq_calls.yml")[0]
     wide = text.translate({i: i + 0xFEE0 for i in range(0x21, 0x7F)})  # full-width ASCII
-    with pytest.raises(Refused, match="already an example of faq_unknown_number"):
+    with pytest.raises(Refused, match="already an example of faq/unknown_number"):
         teach.label(wide, intent, root=project)
-    with pytest.raises(Refused, match="another intent, faq_unknown_number"):
+    with pytest.raises(Refused, match="another intent, faq/unknown_number"):
         teach.label(text, "out_of_scope", root=project)
     with pytest.raises(Refused, match="given twice"):
         teach.new_topic(
@@ -186,7 +186,7 @@ def test_duplicates_are_refused_after_normalisation(project):
     [
         ("Scam", ANSWER, ["center"], "must match"),
         ("ab", ANSWER, ["center"], "must match"),
-        ("faq_unknown_number", ANSWER, ["center"], "already taken"),
+        ("ask_cost", ANSWER, ["center"], "already taken"),
         ("out_of_scope", ANSWER, ["center"], "already taken"),
         ("menu", ANSWER, ["center"], "already taken"),
         (
@@ -200,7 +200,9 @@ def test_duplicates_are_refused_after_normalisation(project):
         ("scam_x_call", "詳しくは https://example.jp を見てください", ["center"], "URL"),
         ("scam_x_call", "{hotline.center.fax}に送ってください", ["center"], "no value"),
         ("scam_x_call", "{hotline.center}に電話", ["center"], "no value"),
-        ("scam_x_call", "{Hotline.Center}に電話", ["center"], "braces"),
+        ("scam_x_call", "{Hotline.Center}に電話", ["center"], "no value"),
+        ("scam_x_call", "{センター}に電話", ["center"], "no value"),
+        ("scam_x_call", "{ に電話", ["center"], "braces"),
         ("scam_x_call", ANSWER, ["center", "fraud_desk"], "unknown hotline keys"),
         ("scam_x_call", ANSWER, [], "at least one hotline"),
         ("scam_x_call", "   ", ["center"], "empty"),
@@ -220,9 +222,9 @@ def test_label_refusals(project):
     with pytest.raises(Refused, match="no intent"):
         teach.label("還付金の電話がきた", "scam_refund_call", root=project)
     with pytest.raises(Refused, match="empty"):
-        teach.label("😀😀", "faq_unknown_number", root=project)
+        teach.label("😀😀", "faq/unknown_number", root=project)
     with pytest.raises(Refused, match="entity annotation"):
-        teach.label("[田中](person)から電話", "faq_unknown_number", root=project)
+        teach.label("[田中](person)から電話", "faq/unknown_number", root=project)
     with pytest.raises(Refused, match="at least 3 examples"):
         teach.new_topic("scam_x_call", EXAMPLES[:2], ANSWER, ["center"], root=project)
 
@@ -273,12 +275,12 @@ def test_cli_label_and_audit(project):
         )
 
     done = cli(
-        "label", "--text", "電話で料金未納と言われボタンを押せと", "--intent", "faq_automated_voice"
+        "label", "--text", "電話で料金未納と言われボタンを押せと", "--intent", "faq/automated_voice"
     )
     assert done.returncode == 0, done.stderr
-    assert "faq_automated_voice" in done.stdout
+    assert "faq/automated_voice" in done.stdout
     refused = cli(
-        "label", "--text", "電話で料金未納と言われボタンを押せと", "--intent", "faq_automated_voice"
+        "label", "--text", "電話で料金未納と言われボタンを押せと", "--intent", "faq/automated_voice"
     )
     assert refused.returncode == 1 and "already an example" in refused.stderr
     log = cli("--json", "audit")

@@ -231,10 +231,15 @@ async def _inbox_page(
 ) -> HTMLResponse:
     intents: list[str] = []
     hotlines: list[str] = []
+    label = str
     try:
         proj = project(settings)
-        intents, hotlines = await asyncio.to_thread(
-            lambda: (teach.domain_intents(proj), sorted(teach.knowledge_data(proj)["hotlines"]))
+        intents, hotlines, label = await asyncio.to_thread(
+            lambda: (
+                teach.label_names(proj),
+                sorted(teach.knowledge_data(proj)["hotlines"]),
+                labels.labeller(proj),
+            )
         )
     except (OSError, ValueError) as exc:  # no project tree here (STAFF_PROJECT_ROOT)
         error = error or f"プロジェクトのファイルを読めません（STAFF_PROJECT_ROOT）: {exc}"
@@ -242,12 +247,18 @@ async def _inbox_page(
     items = await review.items()
     for item in items:
         item["reason_label"] = REASONS.get(item.get("reason"), item.get("reason"))
+        for guess in item.get("intents") or []:
+            guess["label"] = label(guess.get("name"))
     return render(
         request,
         "inbox.html",
         {
             "items": items,
-            "intents": [i for i in intents if i != teach.OUT_OF_SCOPE],
+            # Japanese names, sorted by them; the value stays the id the tools need.
+            "intents": sorted(
+                ((i, label(i)) for i in intents if i != teach.OUT_OF_SCOPE),
+                key=lambda pair: pair[1],
+            ),
             "hotlines": hotlines,
             "message": message,
             "error": error,
