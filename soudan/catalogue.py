@@ -12,6 +12,7 @@ Plain module: no Rasa, no FastAPI.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import Any
 import yaml
 
 from soudan.knowledge import HERE, answers, knowledge
+from soudan.normalize import normalize
 
 STAFF_CATALOGUE_FILE = HERE / "catalogue_staff.yml"
 # The retrieval intent that carries every catalogue entry (`faq/<key>`).
@@ -44,6 +46,10 @@ class Entry:
     block: str | None = None  # a catalogue key, or a template
     sources: tuple[str, ...] = ()
     staff: bool = False  # made by call-center staff (catalogue_staff.yml)
+    # Words a message must hold to be about this entry, for entries the model
+    # confuses with a common word (「Xで悪口を書かれた」 is not about the
+    # center's X account): without them the entry is not a reading.
+    requires: str | None = None
 
     @property
     def intent(self) -> str:
@@ -72,7 +78,16 @@ def make_entry(key: str, spec: dict[str, Any], *, staff: bool = False) -> Entry:
         block=spec.get("block"),
         sources=tuple(spec.get("sources") or ()),
         staff=staff,
+        requires=spec.get("requires"),
     )
+
+
+def plausible(key: str, text: str) -> bool:
+    """Can `text` be about this entry (its `requires` words, when it has some)?"""
+    found = entry(key)
+    if not found or not found.requires:
+        return True
+    return bool(re.search(found.requires, normalize(text), re.IGNORECASE))
 
 
 def entries() -> dict[str, Entry]:

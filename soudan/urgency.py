@@ -26,7 +26,7 @@ class Trigger:
 
 # Now, or about to happen (not 今日・今週, not the いま of 「ないまま」).
 _NOW = (
-    r"(?:今(?![日週月年度回後朝晩])|いま(?![すせしまさでだ])|イマ|今から|いまから|これから|今すぐ|いますぐ|"
+    r"(?:今(?![日週月年度回後朝晩も]|でも|からでも)|いま(?![すせしまさでだも])|イマ|今から(?!でも)|いまから(?!でも)|これから|今すぐ|いますぐ|"
     r"もうすぐ|今日中|きょう中|今夜|至急|急いで|なう)"
 )
 _PEOPLE = (
@@ -110,6 +110,12 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
     ("door", re.compile(rf"{_COMING}")),
+    (
+        "door",
+        re.compile(
+            rf"{_HOME}(?:の前|の周り|のまわり|の近く|の外|の辺り)を?.{{0,4}}(?:うろうろ|うろつ|見張|のぞ|覗)"
+        ),
+    ),
     ("door", re.compile(r"(?:ピンポン|インターホン|チャイム)が?(?:鳴|なっ|押され)")),
     # at the ATM, or on the way there, following instructions
     ("atm", re.compile(rf"{_ATM}.{{0,6}}{_AT_ATM}")),
@@ -195,7 +201,7 @@ _DONE = re.compile(
     r"でいました|ていました"
 )
 _STRONG_NOW = re.compile(
-    r"今(?![日週月年度回後朝晩])|いま(?![まさせす])|なう|来てる|来ている|向かって|着いた|"
+    r"今(?![日週月年度回後朝晩も]|でも|からでも)|いま(?![まさせすしも])|これから|なう|来てる|来ている|向かって|着いた|"
     r"つながってる|繋がってる|通話中|電話中"
 )
 # A story told afterwards (「昨日…来て」) is not happening now, unless it says so.
@@ -208,7 +214,7 @@ _NOW_RE = re.compile(_NOW)
 # cards, codes, remote control, an arrest, a threat, the door), in one
 # stretch of the message. Kinds are named by the concept found.
 _PRESENT_NOW = (
-    r"(?:今(?![日週月年度回後朝晩ま更さ])|いま(?![すせしまさでだ])|今から|これから|今すぐ|まさに|ただいま|"
+    r"(?:今(?![日週月年度回後朝晩ま更さも]|でも|からでも)|いま(?![すせしまさでだも])|今から(?!でも)|これから|今すぐ|まさに|ただいま|"
     r"通話中|電話中|でんわちゅう|電話口|通話継続中|つながって|繋がって|つないで|話しながら|話してる|話してます|"
     r"話している|待ってる|待ってて|待機|向かって|向かわされ|並んで|インストール中|操作されて|操作してる|"
     r"共有して|共有中|今日の夕方|今夜|あと\d+分|もうすぐ|まだ(?:電話|通話)|スピーカー|切らないまま|"
@@ -233,7 +239,7 @@ _CONCEPTS = [
     ),
     (
         "door",
-        r"玄関|げんかん|家の前|家の近く|インターホン|来てる|来て|来る|向かって|向かいます|向かう|回収|取りに|"
+        rf"玄関|げんかん|家の前|家の近く|インターホン|(?:{_PEOPLE}|{_HOME}に|もうすぐ).{{0,6}}(?:来てる|来て|来る|向かって|向かいます|向かう)|回収|取りに|"
         r"受け取りに|渡せ|渡す|渡そう|わたせ|封筒",
     ),
     ("pin", r"暗証番号|パスワード|ワンタイム|口座番号|カード番号|裏の番号|個人情報|ログイン"),
@@ -246,7 +252,7 @@ _CONCEPTS = [
         "emoney",
         r"ギフトカード|電子マネー|プリペイド|Googleプレイ|グーグルプレイ|アマゾンギフト|iTunes|バーコード払",
     ),
-    ("secret", r"秘密|ひみつ|言うな|言わず|話したら|共犯|守秘"),
+    ("secret", r"秘密|ひみつ|言うな|言わず|(?<!電)話したら|共犯|守秘"),
     (
         "threat",
         r"脅|殺|危害|殴|金出せ|金持ってこい|開けろ|ヤクザ|差し押さえ|逮捕|被疑者|容疑|身柄|"
@@ -263,13 +269,30 @@ _GENERAL = re.compile(
 _WINDOW = 45
 
 
+_STOP = re.compile(r"[。！？!?\n]")
+# a sentence that ends in the past tense (「…乗っ取られました」)
+_TOLD = re.compile(r"(?:ました|でした|った|た)$")
+
+
+def _last_stop(norm: str, at: int) -> int:
+    stops = [m.end() for m in _STOP.finditer(norm, 0, at)]
+    return stops[-1] if stops else 0
+
+
 def _broad(norm: str) -> Trigger | None:
     for match in _PRESENT_RE.finditer(norm):
         around = norm[max(0, match.start() - 12) : match.end() + 12]
         if _HYPOTHETICAL.search(around):
             continue
-        start, end = max(0, match.start() - _WINDOW), match.end() + _WINDOW
-        stretch = norm[start:end]
+        # A sentence before the marker that tells what was done (「…乗っ取られ
+        # ました。今、…」) is the story, not what is happening now.
+        start = max(0, match.start() - _WINDOW)
+        stop = _last_stop(norm, match.start())
+        if stop > start and (
+            _DONE.search(norm, start, stop) or _TOLD.search(norm, start, stop - 1)
+        ):
+            start = stop
+        stretch = norm[start : match.end() + _WINDOW]
         for kind, concept in _CONCEPT_RES:
             found = concept.search(stretch)
             if found:
@@ -301,7 +324,7 @@ def detect(text: str | None, scam_context: bool = False) -> Trigger | None:
             continue
         if _EARLIER.search(norm) and not _NOW_RE.search(norm):
             continue
-        if _DONE.search(norm) and not _STRONG_NOW.search(norm):
+        if _DONE.search(norm, match.start()) and not _STRONG_NOW.search(norm):
             continue
         if kind in {"door", "threat"} and not (scam_context or _SCAM_CONTEXT.search(norm)):
             continue
@@ -313,3 +336,36 @@ def detect(text: str | None, scam_context: bool = False) -> Trigger | None:
     if _DONE.search(norm) and not _STRONG_NOW.search(norm):
         return None
     return _broad(norm)
+
+
+# The person already called the police (「110番しました」): what the model
+# reads as urgent in such a message is the story, not a new emergency.
+_CALLED_POLICE = re.compile(
+    r"110番?(?:に電話)?し(?:た|ました|て)|警察に(?:電話|連絡|通報)し(?:た|ました)|通報し(?:た|ました)"
+)
+
+
+_UNDER_WAY = re.compile(
+    r"詐欺|さぎ|だまさ|騙さ|銀行|ぎんこう|脅|おどさ|出てこい|来てる|きてる|切らない|切るな|つながった"
+)
+
+
+def model_may_be_urgent(text: str | None) -> bool:
+    """Can the model's crime_in_progress reading of a message no rule found
+    urgent be right? Only if the message holds something a crime in progress
+    is about (money, cards, codes, the door, an arrest, a caller's claim) and
+    does not say the police were already called. 「今って無料で相談できる？」
+    and 「いま電話したらつながりますか」 are questions about a line."""
+    if not text:
+        return False
+    norm = normalize(text).replace(" ", "")
+    if _CALLED_POLICE.search(norm):
+        return False
+    asks_advice = re.sub(r"どう(?:し|すれ)たら|どうすれば", "", norm)  # advice, not a what-if
+    if _HYPOTHETICAL.search(asks_advice) and not _STRONG_NOW.search(norm):
+        return False  # 「そこに電話したら、個人情報を取られたりしませんか」
+    if re.search(_HELP, norm) or _ONGOING_CALL.search(norm) or _UNDER_WAY.search(norm):
+        return True
+    return any(concept.search(norm) for _kind, concept in _CONCEPT_RES) or bool(
+        _CALLER_CLAIMS.search(norm)
+    )
