@@ -156,7 +156,7 @@ def respond(turn: Turn) -> Outcome:
         )
         and urgency.model_may_be_urgent(text)
     )
-    if trigger or urgent_read:
+    if trigger or urgent_read or (button and intent == URGENT):
         result = urgent_answer(
             turn.topic, moment, trigger.kind if trigger else None, done.entry_of(text)
         )
@@ -373,6 +373,11 @@ def misroute(turn: Turn) -> Answer:
 
 
 def _not_understood(turn: Turn) -> Outcome:
+    if turn.topic == URGENT and has_words(turn.text):
+        # Right after an emergency, a message the model cannot place (「カードは
+        # まだ手元にあります」) is about the same scene: 110 first again.
+        result = urgent_answer(None, turn.moment, None, done.entry_of(turn.text))
+        return Outcome(result, 0, _alternatives(turn, None))
     done_entry = done.entry_of(turn.text)
     if done_entry:
         # 「もう振り込んじゃった」 the model could not place: its steps, in order.

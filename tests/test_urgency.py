@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from soudan.urgency import detect
+from soudan.urgency import detect, model_may_be_urgent
 
 URGENT = [
     ("警察を名乗る人がカードを取りに来るって言ってる", "door"),
@@ -58,3 +58,46 @@ def test_past_hypothetical_and_ordinary_messages_are_not_urgent(text):
 def test_a_door_story_needs_the_scam_in_context_or_in_words():
     assert detect("もう家の前に来てるみたい") is None  # a parcel? a friend?
     assert detect("もう家の前に来てるみたい", scam_context=True).kind == "door"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the いま of しまいました is not "now"; the story was told afterwards
+        "パソコンに警告が出て遠隔操作されて、5万円をカードで払ってしまいました。ソフトはまだ入ったままです",
+        # a sentence in the past before 「今」 is the story, not the scene
+        "リンク先でパスワードを入れたら乗っ取られました。今、私のアカウントから勧誘DMが送られています",
+        # 今も = still, 今からでも = even now
+        "昨日家に来た人に言われて、封筒は今も手元にあります。大丈夫でしょうか",
+        "昨日カードを渡してしまいました。今日また電話があって、今からでも何かできますか",
+    ],
+)
+def test_stories_told_afterwards_are_not_urgent(text):
+    assert detect(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "知らない男が家の前をうろうろしてる。さっき家に現金いくらあるかって電話があった",
+        # the money lost is the grandson's story; the collector is still coming
+        "孫から電話で、会社のお金使い込んでもうたから今日中にいるて。夕方に上司が取りに来るて",
+    ],
+)
+def test_scenes_still_under_way_are_urgent(text):
+    assert detect(text) is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "plausible"),
+    [
+        ("今って無料で相談できる？", False),
+        ("いま電話したらつながりますか？何時までですか", False),
+        ("警察に電話しました。来てくれるそうです。ほかにやることある？", False),
+        ("今まさにだまされかけてる", True),
+        ("電話を切るなといわれて、今スピーカーでつながってます", True),
+        ("家の前に車止まってて、電話で「出てこい」って言われてる、どうしたらいい", True),
+    ],
+)
+def test_the_models_urgent_reading_needs_something_urgent(text, plausible):
+    assert model_may_be_urgent(text) is plausible
