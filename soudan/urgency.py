@@ -26,13 +26,13 @@ class Trigger:
 
 # Now, or about to happen (not 今日・今週, not the いま of 「ないまま」).
 _NOW = (
-    r"(?:今(?![日週月年度回後朝晩も]|でも|からでも)|いま(?![すせしまさでだも])|イマ|今から(?!でも)|いまから(?!でも)|これから|今すぐ|いますぐ|"
+    r"(?:今(?![日週月年度回後朝晩も]|でも|からでも|になって|なら)|いま(?![すせしまさでだも])|イマ|今から(?!でも)|いまから(?!でも)|これから(?!どう|何か起|なにか起)|今すぐ|いますぐ|"
     r"もうすぐ|今日中|きょう中|今夜|至急|急いで|なう)"
 )
 _PEOPLE = (
     r"(?:警察|刑事|警官|検事|検察|銀行|協会|職員|役所|市役所|区役所|弁護士|部下|同僚|後輩|上司|"
     r"男|女|人|者|やつ|ヤツ|業者|受け子|犯人|誰か|使い|係|係員|担当|息子|孫|甥|"
-    r"ぎんこう|けいさつ|おとこ|おんな|ひと|しょくいん|べんごし|はんにん)"
+    r"ぎんこう|けいさつ|おとこ|おんな|ひと|しょくいん|べんごし|はんにん|おまわりさん|相手)"
 )
 _HOME = r"(?:家|いえ|うち|自宅|玄関|げんかん|部屋|マンション|アパート|門|近所)"
 # Someone there now or arriving (「来てる」「向かってる」「着いた」), never a past
@@ -44,7 +44,7 @@ _THERE = (
 _PRESENT = r"(?:いる|いて|います|おる|おって|立って|待って|うろうろ)(?!か|の[?？か])"
 _AT_HOME = (
     rf"{_HOME}(?:の前|の外|のそば|の近く)(?:に|で)?{_PRESENT}|"
-    rf"{_HOME}(?:の前|の外|のそば|の近く)?(?:に|で|まで).{{0,4}}(?:が|は|も|人|男|女|者){_PRESENT}"
+    rf"{_HOME}(?:の前|の外|のそば|の近く)?(?:に|で|まで).{{0,12}}(?:が|は|も|人|男|女|者).{{0,4}}{_PRESENT}"
 )
 # A collector coming (「取りに来るって」「職員がうかがいます」): the police ask for 110 when
 # 「犯人が自宅に来る」 (shared/facts-landscape.md, 110 の使い分け).
@@ -82,7 +82,7 @@ _STAY_ON = (
     r"今つながってる|いまつながってる|今繋がってる|つながったまま)"
 )
 _DEMAND = r"(?:言え|教えろ|教えて|振り込め|移せ|送れ|払え|出せ|用意しろ|用意して|しろ|画面共有)"
-_THREAT = r"(?:殺す|ころす|殺される|殺害|殺したる|刺す|火をつけ|燃やす)"
+_THREAT = r"(?:殺す|ころす|殺される|殺害|殺したる|刺す|火をつけ|燃やす|痛い目|いたいめ|ただじゃおかない|ただでは済まな)"
 _HELP = r"(?:助けて|たすけて|タスケテ|誰か来て)"
 
 _RULES: list[tuple[str, re.Pattern[str]]] = [
@@ -189,7 +189,7 @@ _SCAM_CONTEXT = re.compile(
 _HYPOTHETICAL = re.compile(
     r"(?:(?:来たら|きたら|したら)(?=.{0,24}(?:どう|いい|べき|か[?？]|[?？]))|来れば|言われたら|なったら|場合|もし|"
     r"とき(?:は|に)?どう|"
-    r"こと(?:が|って|は)?(?:あり|ある)|なんてこと|とか言|手口|って聞いた|らしいです|ニュース|ありえる)"
+    r"こと(?:が|って|は)?(?:あり|ある)|ことは?(?:ない|ありません)|なんてこと|とか言|手口|って聞いた|らしいです|ニュース|ありえる)"
 )
 # What arrived is a call or a message, not a person.
 _MESSAGE = re.compile(
@@ -201,11 +201,14 @@ _DONE = re.compile(
     r"でいました|ていました"
 )
 _STRONG_NOW = re.compile(
-    r"今(?![日週月年度回後朝晩も]|でも|からでも)|いま(?![まさせすしも])|これから|なう|来てる|来ている|向かって|着いた|"
+    r"今(?![日週月年度回後朝晩も]|でも|からでも|になって|なら)|いま(?![まさせすしも])|これから|なう|来てる|来ている|向かって|着いた|"
     r"つながってる|繋がってる|通話中|電話中"
 )
 # A story told afterwards (「昨日…来て」) is not happening now, unless it says so.
-_EARLIER = re.compile(r"昨日|きのう|先日|先週|おととい|一昨日|この前|以前|去年|先月|夕べ|昼間に")
+_EARLIER = re.compile(
+    r"昨日|きのう|先日|せんじつ|先週|せんしゅう|おととい|一昨日|この前|このまえ|以前|去年|きょねん|先月|せんげつ|"
+    r"夕べ|昼間に|(?:今|いま)(?:思うと|おもうと|思えば|おもえば)"
+)
 _NOW_RE = re.compile(_NOW)
 
 
@@ -214,24 +217,27 @@ _NOW_RE = re.compile(_NOW)
 # cards, codes, remote control, an arrest, a threat, the door), in one
 # stretch of the message. Kinds are named by the concept found.
 _PRESENT_NOW = (
-    r"(?:今(?![日週月年度回後朝晩ま更さも]|でも|からでも)|いま(?![すせしまさでだも])|今から(?!でも)|これから|今すぐ|まさに|ただいま|"
-    r"通話中|電話中|でんわちゅう|電話口|通話継続中|つながって|繋がって|つないで|話しながら|話してる|話してます|"
+    r"(?:今(?![日週月年度回後朝晩ま更さも]|でも|からでも|になって|なら)|いま(?![すせしまさでだも])|今から(?!でも)|これから(?!どう|何か起|なにか起)|今すぐ|まさに|ただいま|"
+    r"通話中|電話中|でんわちゅう|いまでんわ|今でんわ|電話口|通話継続中|つながって|繋がって|つないで|話しながら|話してる|話してます|"
     r"話している|待ってる|待ってて|待機|向かって|向かわされ|並んで|インストール中|操作されて|操作してる|"
     r"共有して|共有中|今日の夕方|今夜|あと\d+分|もうすぐ|まだ(?:電話|通話)|スピーカー|切らないまま|"
-    r"切るな|来るまで|言われてる|言われています|見せながら|途中です|最中)"
+    r"切るな|来るまで|言われてる|言われています|見せながら|途中です|最中|指示待ち|指示を待|保留中|"
+    r"(?:今も|いまも).{0,10}(?:てる|ている|てます|中))"
 )
 # A call still going on: who the caller claims to be is enough.
 _ONGOING_CALL = re.compile(
     r"通話中|電話中|でんわちゅう|電話口|通話継続中|つながって|繋がって|話しながら|話してる|話してます|"
-    r"話している|切るな|切らないで|スピーカー|まだ通話|まだ電話"
+    r"話している|切るな|切らないで|スピーカー|まだ通話|まだ電話|保留中|待てって|待てと|話しよ"
 )
 _CALLER_CLAIMS = re.compile(
-    r"警察|けいさつ|刑事|検事|検察|捜査|逮捕|容疑|被疑者|NTT|総務省|税務署|弁護士|銀行協会|金融庁|示談|事故"
+    r"警察|けいさつ|刑事|検事|検察|捜査|逮捕|容疑|被疑者|NTT|総務省|税務署|弁護士|銀行協会|金融庁|示談|事故|"
+    r"公務執行妨害|録音されて"
 )
 _CONCEPTS = [
     (
         "atm",
-        r"ATM|atm|窓口|おろ|下ろ|引き出|銀行(?:に(?:いる|い|来|着|向)|で|の前|(?=[!！。、]|$))|郵便局|ネットバンキング",
+        r"ATM|atm|(?:銀行|振込|郵便局)の?窓口|おろ|下ろ|引き出|銀行(?:に(?:いる|い|来|着|向|行)|で|の前|の駐車場|(?=[!！。、]|$))|"
+        r"郵便局|ネットバンキング|限度額|銀行のアプリ",
     ),
     (
         "transfer",
@@ -239,10 +245,14 @@ _CONCEPTS = [
     ),
     (
         "door",
-        rf"玄関|げんかん|家の前|家の近く|インターホン|(?:{_PEOPLE}|{_HOME}に|もうすぐ).{{0,6}}(?:来てる|来て|来る|向かって|向かいます|向かう)|回収|取りに|"
+        rf"玄関|げんかん|家の前|家の近く|インターホン|(?:{_PEOPLE}|{_HOME}に|もうすぐ).{{0,6}}(?:来てる|来て|来る|くる|きてる|向かって|向かいます|向かう)|"
+        r"(?:家|うち|自宅)に(?:行く|いく|向かう)|出発して|近くまで来|近くに来|対面して|対面しており|回収|取りに|"
         r"受け取りに|渡せ|渡す|渡そう|わたせ|封筒",
     ),
-    ("pin", r"暗証番号|パスワード|ワンタイム|口座番号|カード番号|裏の番号|個人情報|ログイン"),
+    (
+        "pin",
+        r"暗証番号|パスワード|ワンタイム|口座番号|カード番号|裏の番号|個人情報|ログイン|認証コード|確認コード",
+    ),
     (
         "remote",
         r"遠隔|画面共有|共有して|共有中|TeamViewer|AnyDesk|アプリ入|インストール|マウス|操作されて|勝手に開|"
@@ -250,15 +260,23 @@ _CONCEPTS = [
     ),
     (
         "emoney",
-        r"ギフトカード|電子マネー|プリペイド|Googleプレイ|グーグルプレイ|アマゾンギフト|iTunes|バーコード払",
+        r"ギフトカード|電子マネー|プリペイド|Googleプレイ|グーグルプレイ|アマゾンギフト|iTunes|バーコード払|"
+        r"チャージ|ペイペイ|paypay",
     ),
-    ("secret", r"秘密|ひみつ|言うな|言わず|(?<!電)話したら|共犯|守秘"),
+    (
+        "secret",
+        r"秘密|ひみつ|言うな|言わず|(?<!電)話したら|共犯|守秘|聞こえないように|指示を待|指示待ち",
+    ),
     (
         "threat",
         r"脅|殺|危害|殴|金出せ|金持ってこい|開けろ|ヤクザ|差し押さえ|逮捕|被疑者|容疑|身柄|"
         r"払わなかったら|払わないと",
     ),
-    ("money", r"お金|現金|金を|保証金|保釈金|示談金|税金|手数料|払わない|払え|用意しろ|カード"),
+    (
+        "money",
+        r"お金|現金|金を|保証金|保釈金|示談金|税金|手数料|払わない|払え|用意しろ|カード|かーど|げんきん|おかね|"
+        r"\d+万|金持って|金もって|持って来い|持ってこい|に会う|にあう|と会う",
+    ),
 ]
 _CONCEPT_RES = [(kind, re.compile(p, re.IGNORECASE)) for kind, p in _CONCEPTS]
 _PRESENT_RE = re.compile(_PRESENT_NOW)
@@ -279,7 +297,15 @@ def _last_stop(norm: str, at: int) -> int:
     return stops[-1] if stops else 0
 
 
+# The call is over and nobody is coming (「今はもう電話切ってるし誰も来ない」).
+_OVER = re.compile(
+    r"誰も来ない|だれも来ない|だれもこない|もう(?:電話)?(?:は|を)?切(?:った|りました|ってる|ってます)"
+)
+
+
 def _broad(norm: str) -> Trigger | None:
+    if _OVER.search(norm):
+        return None
     for match in _PRESENT_RE.finditer(norm):
         around = norm[max(0, match.start() - 12) : match.end() + 12]
         if _HYPOTHETICAL.search(around):
@@ -350,12 +376,20 @@ _UNDER_WAY = re.compile(
 )
 
 
+# A question about a line itself: when it is open, what it costs, where to call.
+_ABOUT_A_LINE = re.compile(
+    r"つなが(?:る|り)|何時|なんじ|営業|受付|やってる|無料|タダ|お金かか|金かか|料金|いくら|"
+    r"どこに(?:電話|相談|かけ|連絡)|相談でき|電話番号"
+)
+
+
 def model_may_be_urgent(text: str | None) -> bool:
     """Can the model's crime_in_progress reading of a message no rule found
-    urgent be right? Only if the message holds something a crime in progress
-    is about (money, cards, codes, the door, an arrest, a caller's claim) and
-    does not say the police were already called. 「今って無料で相談できる？」
-    and 「いま電話したらつながりますか」 are questions about a line."""
+    urgent be right? Not when the person says the police were already called,
+    asks what would happen if, or asks about a line (hours, cost, where) with
+    nothing a crime in progress is about: 「今って無料で相談できる？」
+    「いま電話したらつながりますか」. Otherwise the reading stands: a needless
+    110 costs a call, a missed one costs savings."""
     if not text:
         return False
     norm = normalize(text).replace(" ", "")
@@ -364,6 +398,8 @@ def model_may_be_urgent(text: str | None) -> bool:
     asks_advice = re.sub(r"どう(?:し|すれ)たら|どうすれば", "", norm)  # advice, not a what-if
     if _HYPOTHETICAL.search(asks_advice) and not _STRONG_NOW.search(norm):
         return False  # 「そこに電話したら、個人情報を取られたりしませんか」
+    if not _ABOUT_A_LINE.search(norm):
+        return True
     if re.search(_HELP, norm) or _ONGOING_CALL.search(norm) or _UNDER_WAY.search(norm):
         return True
     return any(concept.search(norm) for _kind, concept in _CONCEPT_RES) or bool(
