@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from soudan import catalogue, done, followups, urgency
-from soudan.case_text import names_other_carrier
+from soudan.case_text import names_docomo, names_other_carrier, scheme_in
 from soudan.dialogue import (
     URGENT,
     Answer,
@@ -35,6 +35,7 @@ from soudan.dialogue import (
     number_answer,
     urgent_answer,
 )
+from soudan.eligibility import scheme_for_topic
 from soudan.knowledge import Button, answers, render
 from soudan.normalize import has_words, normalize
 from soudan.phone import Caller, Prefix
@@ -219,6 +220,27 @@ def respond(turn: Turn) -> Outcome:
 
     # 6. Not understood.
     return _not_understood(turn)
+
+
+# The classifier's reading of an eligibility question, second to the entry of
+# the scheme it asks about, from which the check opens instead of the entry.
+CHECK_MIN = 0.2
+
+
+def opens_check(turn: Turn) -> bool:
+    """Is a message read as a docomo scheme's entry really asking whether the
+    person qualifies (「…勝手に使われました。ドコモの補償してもらえますか」)?
+    Then the eligibility check opens, as it would for check_eligibility."""
+    text = turn.text or ""
+    if _button(text) or urgency.detect(text):
+        return False
+    top, _conf = _selector_top(turn)
+    if not top or not scheme_for_topic(top) or not scheme_in(text) or not names_docomo(text):
+        return False
+    return any(
+        name == "check_eligibility" and confidence >= CHECK_MIN
+        for name, confidence in turn.ranking[:3]
+    )
 
 
 def _resolve_followup(turn: Turn, intent: str) -> str:

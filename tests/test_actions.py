@@ -208,3 +208,19 @@ async def test_yes_outside_a_question_is_not_an_answer():
     head, _, meta = parts(messages)
     assert "ご相談の内容を書いてください" not in head
     assert meta["kind"] != "smalltalk" and meta["topic"] == "sns_defamation"
+
+
+async def test_an_eligibility_question_read_as_the_schemes_entry_opens_the_check():
+    """「…ドコモの補償してもらえますか」 read as faq/docomo_fraud_cover, with
+    check_eligibility second: the check opens (and starts its form)."""
+    text = "クレカを150万円分も勝手に使われました。ドコモの補償してもらえますか"
+    asked = tracker("faq", text, entry="docomo_fraud_cover", confidence=0.72)
+    asked.latest_message["intent_ranking"].append({"name": "check_eligibility", "confidence": 0.28})
+    dispatcher = CollectingDispatcher()
+    events = await ActionAnswer().run(dispatcher, asked, {})
+    assert [(e["event"], e["name"]) for e in events] == [("followup", "action_eligibility_start")]
+    assert dispatcher.messages == []
+    # the same entry without an eligibility reading is answered as the entry
+    plain = tracker("faq", text, entry="docomo_fraud_cover", confidence=0.9)
+    messages, slots = await run(ActionAnswer(), plain)
+    assert slots["topic"] == "docomo_fraud_cover" and messages

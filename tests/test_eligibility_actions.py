@@ -319,3 +319,19 @@ async def test_money_words_alone_never_start_the_check(text, entry):
     answer = await talk.finish()
     assert answer.startswith(kb.render(catalogue.entry(entry).now))
     assert "どれについて確認しますか" not in answer
+
+
+async def test_the_check_opened_from_an_answer_starts_its_form():
+    """action_answer hands an eligibility question over (intent faq): no rule
+    follows with the form, so the start action asks for it."""
+    talk = Conversation()
+    text = "クレカを150万円分も勝手に使われました。ドコモの補償してもらえますか"
+    dispatcher = CollectingDispatcher()
+    opened = await ActionEligibilityStart().run(
+        dispatcher, talk.tracker(text, "faq", 0.7, entry="docomo_fraud_cover"), DOMAIN
+    )
+    assert {"event": "followup", "name": "eligibility_form"}.items() <= opened[-1].items()
+    asked = await ActionEligibilityStart().run(
+        CollectingDispatcher(), talk.tracker(text, "check_eligibility", 0.7), DOMAIN
+    )
+    assert all(e.get("event") != "followup" for e in asked)

@@ -6,7 +6,8 @@ checks their dialogue (the action after each intent) exactly; here the whole
 replies are checked, and they depend on the model reading real messages:
 
 - every urgent turn leads with 110, in any position (no exception);
-- no reply carries a phone number the knowledge file lacks;
+- no reply carries a phone number the knowledge file lacks (a number the
+  person typed, said back to them, is theirs, not a fact of the bot's);
 - at least FLOOR of the turns carry what the spec says the reply must
   contain (chatbot/blind/tokens.yml), and every turn that misses is printed
   with its reply (these are the project's own conversations, for reading).
@@ -14,6 +15,7 @@ replies are checked, and they depend on the model reading real messages:
 
 from __future__ import annotations
 
+import re
 import sys
 import uuid
 
@@ -45,7 +47,9 @@ def played(rasa_url):
     http = httpx.Client(timeout=30)
     for conversation in SPEC:
         sender = uuid.uuid4().hex
+        said: list[str] = []
         for number, turn in enumerate(conversation["turns"], start=1):
+            said.append(turn["say"])
             resp = http.post(
                 f"{rasa_url}/webhooks/rest/webhook",
                 json={"sender": sender, "message": turn["say"]},
@@ -57,6 +61,7 @@ def played(rasa_url):
                     "where": f"{conversation['name']} / turn {number}: {turn['say']}",
                     "urgent": turn["intent"] == "crime_in_progress",
                     "texts": texts,
+                    "said": list(said),
                     "problems": check(turn, "\n".join(texts), tokens, always),
                 }
             )
@@ -71,10 +76,20 @@ def test_every_urgent_turn_leads_with_110(played):
     assert late == []
 
 
+def _digits(number: str) -> str:
+    return re.sub(r"\D", "", number)
+
+
 def test_no_reply_carries_an_unknown_number(played):
-    known = kb.known_numbers()
-    unknown = {t["where"]: phone_like("\n".join(t["texts"])) - known for t in played}
+    known = {_digits(n) for n in kb.known_numbers()}
+    unknown = {}
+    for t in played:
+        typed = {_digits(n) for n in phone_like("\n".join(t["said"]))}
+        found = phone_like("\n".join(t["texts"]))
+        unknown[t["where"]] = {n for n in found if _digits(n) not in known | typed}
     assert {k: v for k, v in unknown.items() if v} == {}
+    # ... and the check does find a number that is in neither
+    assert phone_like("03-1234-9999 へどうぞ") and "0312349999" not in known
 
 
 def test_replies_carry_what_the_spec_says(played):

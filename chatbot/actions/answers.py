@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from soudan import dialogue
@@ -18,7 +18,7 @@ from soudan.catalogue import ENTRY_ENTITY, RETRIEVAL_INTENT
 from soudan.hours import now_jst
 from soudan.phone import from_entities, prefixes_from_entities
 from soudan.review import meta
-from soudan.turn import Outcome, Turn, respond
+from soudan.turn import Outcome, Turn, opens_check, respond
 
 TOPIC_SLOT = "topic"
 MISSES_SLOT = "misunderstood"
@@ -90,7 +90,11 @@ class ActionAnswer(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        outcome = respond(turn_of(tracker))
+        turn = turn_of(tracker)
+        if opens_check(turn):
+            # An eligibility question the classifier gave to the scheme's entry.
+            return [FollowupAction("action_eligibility_start")]
+        outcome = respond(turn)
         send(dispatcher, outcome.answer, tracker)
         return outcome_events(outcome)
 

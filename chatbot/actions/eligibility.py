@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import outcome_events, send, turn_of
@@ -118,7 +118,12 @@ class ActionEligibilityStart(Action):
         )
         if case.scheme and case.next_question():
             dispatcher.utter_message(text=intro(case, _today()))
-        return [*case_slots(case), SlotSet(EXIT_SLOT, None), SlotSet(RETRIES_SLOT, 0.0)]
+        events = [*case_slots(case), SlotSet(EXIT_SLOT, None), SlotSet(RETRIES_SLOT, 0.0)]
+        if (tracker.latest_message.get("intent") or {}).get("name") != "check_eligibility":
+            # Opened by action_answer (an eligibility question read as the
+            # scheme's entry): no rule follows with the form, so start it here.
+            events.append(FollowupAction("eligibility_form"))
+        return events
 
 
 class ValidateEligibilityForm(FormValidationAction):
