@@ -169,6 +169,14 @@ def where(topic: str | None, moment: datetime) -> Answer:
     return Answer("\n".join(head), [], topic, lines, details, "followup")
 
 
+def line_cost(line: Hotline, topic: str | None, moment: datetime) -> Answer:
+    """「188ってタダ？」: the named line's fee, then its hours; the topic kept."""
+    result = hours_of(line, topic, moment)
+    fee = render(line.fee_text) if line.fee_text else copy("fee_unknown")
+    result.text = f"{line.short_name}（{line.number}）: {fee}\n{result.text}"
+    return result
+
+
 def cost(topic: str | None, moment: datetime) -> Answer:
     """「お金かかる？」「無料？」: the topic's own cost fact, then each line's fee."""
     found = catalogue.entry(topic)

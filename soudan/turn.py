@@ -184,8 +184,24 @@ def respond(turn: Turn) -> Outcome:
 
     # A message naming a line and asking when it is open: 「188って土日は？」.
     named = followups.named_line(text)
-    if named and followups.asks_hours(text) and intent not in {"faq"} | SMALLTALK:
+    sure_entry = intent == "faq" and top and conf >= ENTRY_SURE
+    short_question = len(normalize(text)) <= 30 and not sure_entry
+    if (
+        named
+        and followups.asks_hours(text)
+        and (intent not in {"faq"} | SMALLTALK or short_question)
+        and not button
+    ):
         return Outcome(followups.hours_of(named, turn.topic, moment), 0)
+    # ... or asking what it is or what it costs: 「188ってのもあるよね。何の番号？」.
+    if named and not button and not sure_entry and intent not in SMALLTALK:
+        norm = normalize(text)
+        if _COST_WORDS.search(norm):
+            return Outcome(followups.line_cost(named, turn.topic, moment), 0)
+        if _WHAT_LINE.search(norm):
+            if named.key in WHICH_LINE_KEYS:
+                return Outcome(entry_answer("which_line", moment), 0)
+            return Outcome(followups.hours_of(named, turn.topic, moment), 0)
 
     # A follow-up the model was unsure of, with a topic in context.
     intent = _resolve_followup(turn, intent)
@@ -281,6 +297,14 @@ GENERIC_ENTRIES = {"center_contact", "center_about", "which_line"}
 _COST_WORDS = re.compile(
     r"お金|料金|金かか|タダ|ただ|無料|有料|いくら|なんぼ|電話代|通話料|相談料|費用"
 )
+
+
+# A question about what a named line is (「188って何の番号？」), and the lines
+# the catalogue's which_line entry tells apart.
+_WHAT_LINE = re.compile(
+    r"何の番号|なんの番号|って何(?!時|曜)|ってなに|ってなん(?!じ)|とは|どこの|どういう|何をする|なにする"
+)
+WHICH_LINE_KEYS = {"police_emergency", "police_consult", "consumer_hotline"}
 
 
 def _generic_followup(turn: Turn, top: str | None, conf: float) -> str | None:

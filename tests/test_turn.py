@@ -370,3 +370,17 @@ def test_an_unsure_reading_of_what_was_already_done_gets_its_steps():
     ).answer
     assert result.topic == "after_transfer"
     assert result.text.startswith("まず警察に届けてください")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("188ってのもあるよね。それは何の番号？", "契約や請求などお金のトラブルは188"),
+        ("188ってタダでかけられる？", "消費者ホットライン（188）: 相談は無料です"),
+        ("#9110って何時まで？", "警察相談専用電話 #9110 は、受付時間は"),
+    ],
+)
+def test_a_named_line_is_answered_for_itself_when_the_model_is_unsure(text, expected):
+    """The model's unsure reading (a prefix at 0.13) does not answer a question about a line."""
+    outcome = respond(turn(text, confidence=1.0, selector=[("prefix_ip", 0.13)], topic="ore_ore"))
+    assert expected in outcome.answer.text
