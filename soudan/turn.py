@@ -162,6 +162,9 @@ def respond(turn: Turn) -> Outcome:
             turn.topic, moment, trigger.kind if trigger else None, done.entry_of(text)
         )
         return Outcome(result, 0, _alternatives(turn, None))
+    if intent == URGENT:
+        # The model's urgent reading, doubted above: its next reading instead.
+        intent = next((name for name, _c in turn.ranking if name != URGENT), "nlu_fallback")
 
     # 2. A button that names an entry; numbers and prefixes.
     if turn.entry and catalogue.is_entry(turn.entry):

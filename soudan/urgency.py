@@ -189,7 +189,7 @@ _SCAM_CONTEXT = re.compile(
 _HYPOTHETICAL = re.compile(
     r"(?:(?:来たら|きたら|したら)(?=.{0,24}(?:どう|いい|べき|か[?？]|[?？]))|来れば|言われたら|なったら|場合|もし|"
     r"とき(?:は|に)?どう|"
-    r"こと(?:が|って|は)?(?:あり|ある)|ことは?(?:ない|ありません)|なんてこと|とか言|手口|って聞いた|らしいです|ニュース|ありえる)"
+    r"こと(?:が|って|は)?(?:あり|ある)|ことは(?:ない|ありません)|なんてこと|とか言|手口|って聞いた|らしいです|ニュース|ありえる)"
 )
 # What arrived is a call or a message, not a person.
 _MESSAGE = re.compile(
@@ -201,7 +201,7 @@ _DONE = re.compile(
     r"でいました|ていました"
 )
 _STRONG_NOW = re.compile(
-    r"今(?![日週月年度回後朝晩も]|でも|からでも|になって|なら)|いま(?![まさせすしも])|これから|なう|来てる|来ている|向かって|着いた|"
+    r"今(?![日週月年度回後朝晩も]|でも|からでも|になって|なら|思|おも)|いま(?![まさせすしも]|おも|思)|これから|なう|来てる|来ている|向かって|着いた|"
     r"つながってる|繋がってる|通話中|電話中"
 )
 # A story told afterwards (「昨日…来て」) is not happening now, unless it says so.
@@ -217,7 +217,7 @@ _NOW_RE = re.compile(_NOW)
 # cards, codes, remote control, an arrest, a threat, the door), in one
 # stretch of the message. Kinds are named by the concept found.
 _PRESENT_NOW = (
-    r"(?:今(?![日週月年度回後朝晩ま更さも]|でも|からでも|になって|なら)|いま(?![すせしまさでだも])|今から(?!でも)|これから(?!どう|何か起|なにか起)|今すぐ|まさに|ただいま|"
+    r"(?:今(?![日週月年度回後朝晩ま更さも]|でも|からでも|になって|なら)|いま(?![すせしまさでだも]|おも|思)|今から(?!でも)|これから(?!どう|何か起|なにか起)|今すぐ|まさに|ただいま|"
     r"通話中|電話中|でんわちゅう|いまでんわ|今でんわ|電話口|通話継続中|つながって|繋がって|つないで|話しながら|話してる|話してます|"
     r"話している|待ってる|待ってて|待機|向かって|向かわされ|並んで|インストール中|操作されて|操作してる|"
     r"共有して|共有中|今日の夕方|今夜|あと\d+分|もうすぐ|まだ(?:電話|通話)|スピーカー|切らないまま|"
@@ -393,8 +393,10 @@ def model_may_be_urgent(text: str | None) -> bool:
     if not text:
         return False
     norm = normalize(text).replace(" ", "")
-    if _CALLED_POLICE.search(norm):
+    if _CALLED_POLICE.search(norm) or _OVER.search(norm):
         return False
+    if _EARLIER.search(norm) and not _STRONG_NOW.search(norm):
+        return False  # a story told afterwards
     asks_advice = re.sub(r"どう(?:し|すれ)たら|どうすれば", "", norm)  # advice, not a what-if
     if _HYPOTHETICAL.search(asks_advice) and not _STRONG_NOW.search(norm):
         return False  # 「そこに電話したら、個人情報を取られたりしませんか」

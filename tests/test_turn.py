@@ -384,3 +384,16 @@ def test_a_named_line_is_answered_for_itself_when_the_model_is_unsure(text, expe
     """The model's unsure reading (a prefix at 0.13) does not answer a question about a line."""
     outcome = respond(turn(text, confidence=1.0, selector=[("prefix_ip", 0.13)], topic="ore_ore"))
     assert expected in outcome.answer.text
+
+
+def test_a_doubted_urgent_reading_gives_way_to_the_next_one():
+    """The model read 「母が今でもあの時の詐欺のことを気にしていて…」 as urgent; nothing
+    in it is: no 110 head, the next reading answers."""
+    text = "母が今でもあの時の詐欺のことを気にしていて、自分を責めています。家族としてどう接したらいいですか"
+    doubted = turn(
+        text, intent="crime_in_progress", confidence=0.8, selector=[("protect_family", 0.6)]
+    )
+    doubted.ranking.append(("faq", 0.2))
+    outcome = respond(doubted)
+    assert not outcome.answer.text.startswith("今すぐ110番")
+    assert outcome.answer.topic == "protect_family"

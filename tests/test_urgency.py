@@ -82,6 +82,8 @@ def test_stories_told_afterwards_are_not_urgent(text):
         "知らない男が家の前をうろうろしてる。さっき家に現金いくらあるかって電話があった",
         # the money lost is the grandson's story; the collector is still coming
         "孫から電話で、会社のお金使い込んでもうたから今日中にいるて。夕方に上司が取りに来るて",
+        # 「会ったことない」 is not 「来ることはない」
+        "彼女（アプリで知り合ってまだ会ったことない）に、今から50万送金するとこ",
     ],
 )
 def test_scenes_still_under_way_are_urgent(text):
@@ -95,6 +97,11 @@ def test_scenes_still_under_way_are_urgent(text):
         ("いま電話したらつながりますか？何時までですか", False),
         ("警察に電話しました。来てくれるそうです。ほかにやることある？", False),
         ("今まさにだまされかけてる", True),
+        ("今はもう電話切ってるし誰も来ないんだけど、暗証番号を言いかけてしまって", False),
+        (
+            "いま おもうと あれは さぎ だった せんげつ ぎんこうの ひとが きて かーど を こうかん",
+            False,
+        ),
         ("電話を切るなといわれて、今スピーカーでつながってます", True),
         ("家の前に車止まってて、電話で「出てこい」って言われてる、どうしたらいい", True),
     ],
