@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from staffkit import ROOT
 
 from staffops.records import database, feedback, turns
-from staffops.records.tables import turns as turn_rows
 from staffops.records.scratch import scratch_database
+from staffops.records.tables import turns as turn_rows
 
 TABLES = {"inbox_items", "feedback", "audit_log", "dead_letters", "turns"}
 
