@@ -40,6 +40,8 @@ REASONS = {
     "fallback": "理解できなかった",
     "two_misses": "2回続けて理解できなかった",
     "feedback_negative": "「役に立たなかった」",
+    "misroute": "違う話題に答えた可能性",
+    "ambiguous": "読み取りが曖昧",
 }
 ACTIONS = {
     "label": "例文を追加",
@@ -97,7 +99,8 @@ StaffPost = Annotated[Staff, Depends(staff_post)]
 
 
 def project(settings: Settings) -> Project:
-    return Project.at(settings.STAFF_PROJECT_ROOT)
+    # staffops writes its records (the audit log) where the gateway keeps them.
+    return Project.at(settings.STAFF_PROJECT_ROOT, database_url=settings.records_url)
 
 
 def render(
@@ -508,7 +511,7 @@ async def dead_letters_page(
 
 @router.post("/line/dead-letters/{record_id}/remove")
 async def remove_dead_letter(request: Request, record_id: str, staff: StaffPost) -> Response:
-    await request.app.state.dead_letters.remove(record_id[:64])
+    await request.app.state.dead_letters.remove(record_id[:64], staff.name)
     return RedirectResponse("/admin/line/dead-letters?message=removed", status_code=303)
 
 
