@@ -93,9 +93,7 @@ class Review:
         return await asyncio.to_thread(self.inbox.get, item_id)
 
     async def resolve(self, item_id: str, who: str, resolution: Any) -> dict[str, Any]:
-        return await asyncio.to_thread(
-            self.inbox.resolve, item_id, who=who, resolution=resolution
-        )
+        return await asyncio.to_thread(self.inbox.resolve, item_id, who=who, resolution=resolution)
 
     # --- the turn log -----------------------------------------------------
 

@@ -6,7 +6,6 @@ import pytest
 import sqlalchemy as sa
 
 from staffops.records.tables import inbox_items, turns
-
 from tests.helpers import live_settings, say
 
 FAQ = "知らない番号から何回も電話がかかってきます"
