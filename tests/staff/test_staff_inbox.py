@@ -112,7 +112,7 @@ def test_cli_lists_shows_and_labels(project):
             capture_output=True,
             text=True,
             cwd=ROOT,
-            timeout=60,
+            timeout=300,
         )
 
     listed = cli("inbox", "list")
