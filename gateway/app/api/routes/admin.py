@@ -21,6 +21,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.api.deps import ReviewDep, SettingsDep, client_address
 from app.api.routes.pages import asset_version, templates
@@ -430,8 +431,8 @@ async def audit_page(request: Request, settings: SettingsDep, staff: StaffDep) -
     error = ""
     try:
         entries = await asyncio.to_thread(audit.read, project(settings), 300)
-    except (OSError, ValueError) as exc:
-        entries, error = [], f"操作記録を読めません（STAFF_PROJECT_ROOT）: {exc}"
+    except (OSError, ValueError, SQLAlchemyError) as exc:
+        entries, error = [], f"操作記録を読めません: {type(exc).__name__}"
     return render(
         request,
         "audit.html",
