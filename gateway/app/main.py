@@ -155,6 +155,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await http.close()
             await app.state.admissions.settled()
             await app.state.store.close()
+            await asyncio.to_thread(database.forget, settings.records_url)
 
     app = FastAPI(
         title="でんわ・ネットトラブル相談アシスタント gateway",

@@ -108,7 +108,8 @@ def connect(url: str) -> sa.engine.Engine:
 
 
 def forget(url: str) -> None:
-    """Drop this process's engine to `url` (tests drop their database after)."""
+    """Close this process's engine to `url` (an app shutting down; tests dropping
+    their database). An engine still held elsewhere reconnects when used."""
     with _lock:
         engine = _engines.pop(url, None)
     if engine is not None:
