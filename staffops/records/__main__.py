@@ -1,4 +1,5 @@
-"""Migrate the records database: `python -m staffops.records upgrade|downgrade|current`.
+"""Migrate the records database: `python -m staffops.records upgrade|downgrade|current`;
+bring in the audit log of older versions (a JSON-lines file): `import-audit [FILE]`.
 
 The database is DATABASE_URL's, else the project's SQLite file (see database.py);
 `--root` names the project (default: $STAFFOPS_ROOT or this checkout).
@@ -9,11 +10,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from alembic import command
 
 from staffops.project import Project
-from staffops.records import database
+from staffops.records import database, legacy
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,8 +30,17 @@ def main(argv: list[str] | None = None) -> int:
         "revision", nargs="?", default="base"
     )
     sub.add_parser("current", help="the revision the database is at")
+    sub.add_parser(
+        "import-audit", help="insert an older chatbot/staff/audit.jsonl (then renamed .imported)"
+    ).add_argument("file", nargs="?", help="default: the project's chatbot/staff/audit.jsonl")
     args = parser.parse_args(argv)
-    url = Project.at(args.root).records_url(args.database_url)
+    project = Project.at(args.root)
+    url = project.records_url(args.database_url)
+    if args.command == "import-audit":
+        path = Path(args.file) if args.file else project.staff_dir / "audit.jsonl"
+        count = legacy.import_audit(database.connect(url), path)
+        print(f"{count} audit entries imported from {path}", file=sys.stderr)
+        return 0
     engine = database.create(url)
     try:
         if args.command == "upgrade":

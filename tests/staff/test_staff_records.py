@@ -4,6 +4,7 @@ SQLite and on a PostgreSQL database of the test's own."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -11,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from staffkit import ROOT
 
+from staffops import audit
 from staffops.records import database, feedback, turns
 from staffops.records.scratch import scratch_database
 from staffops.records.tables import turns as turn_rows
@@ -99,3 +101,28 @@ def test_a_turn_keeps_no_text_unless_it_fell_back(url):
     assert rows[0]["prefixes"] == ["0120"] and rows[0]["confidence"] == pytest.approx(0.93)
     assert "5678" not in str(list(rows[1].values()))
     database.forget(url)
+
+
+def test_an_older_audit_log_file_is_imported_once(project):
+    older = project.staff_dir / "audit.jsonl"
+    older.parent.mkdir(parents=True, exist_ok=True)
+    lines = [
+        {"time": "2026-11-20T10:00:00+09:00", "who": "sato", "action": "label", "details": {}},
+        {"time": "2026-11-21T11:30:00+09:00", "who": "suzuki", "action": "retrain", "details": {}},
+    ]
+    older.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines))
+
+    def run():
+        return subprocess.run(
+            [sys.executable, "-m", "staffops.records", "--root", str(project.root), "import-audit"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=120,
+        )
+
+    done = run()
+    assert done.returncode == 0 and "2 audit entries" in done.stderr, done.stderr
+    assert audit.read(project) == lines
+    assert not older.exists() and older.with_name("audit.jsonl.imported").is_file()
+    assert run().returncode == 0 and audit.read(project) == lines  # nothing twice
