@@ -10,9 +10,11 @@ PostgreSQL under an advisory lock, so processes starting together migrate once.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -59,7 +61,9 @@ def create(url: str) -> sa.engine.Engine:
     """A new engine (not migrated): SQLite with its folder made, a busy timeout
     and the write-ahead log (the gateway and the CLI write at once)."""
     url = with_driver(url)
-    extra = {} if SQLALCHEMY_2 else {"future": True}
+    extra: dict = {} if SQLALCHEMY_2 else {"future": True}
+    # JSON columns readable as written (Japanese, not \u escapes) in psql or sqlite3.
+    extra["json_serializer"] = partial(json.dumps, ensure_ascii=False)
     if url.startswith("sqlite"):
         database = sa.engine.make_url(url).database
         if database and database != ":memory:":
