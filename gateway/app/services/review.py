@@ -121,7 +121,11 @@ class Review:
         return f"{self.prefix}{name}"
 
     async def count_feedback(self, topic: str, helpful: bool, channel: str = "web") -> None:
-        await asyncio.to_thread(feedback.add, self.records, topic, helpful, channel)
+        """One feedback row. Never raises: the person is thanked whatever happens."""
+        try:
+            await asyncio.to_thread(feedback.add, self.records, topic, helpful, channel)
+        except Exception:
+            log.exception("could not record a feedback")
 
     async def feedback_counts(self) -> dict[str, dict[str, int]]:
         """topic → {"helpful": n, "not_helpful": n}."""
