@@ -125,8 +125,8 @@ def test_the_staff_pages_have_no_wcag22_aa_violation(browser: Browser, staff_sit
         for path, heading in [
             ("feedback", "回答の評価"),
             ("models", "再学習・公開"),
-            ("audit", "操作記録"),
             ("analytics", "相談の傾向"),
+            ("audit", "操作記録"),
         ]:
             page.goto(f"{staff_site}/admin/{path}")
             expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
