@@ -69,7 +69,7 @@ train-stock: install ## Train Rasa's stock pipeline on the same data (for compar
 .PHONY: run
 run: train ## Set up everything, start actions, Rasa and the web gateway, print where to chat
 	MODEL=$(GINZA_MODEL) RASA_VENV=$(RASA_VENV) GATEWAY_VENV=$(GW_VENV) \
-	  GATEWAY_PORT=$(GATEWAY_PORT) scripts/run.sh
+	  GATEWAY_PORT=$(GATEWAY_PORT) DATABASE_URL="$(DATABASE_URL)" scripts/run.sh
 
 .PHONY: gateway
 gateway: install ## Run the web gateway alone on port 8000 (Rasa and actions already running)

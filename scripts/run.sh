@@ -9,6 +9,12 @@
 # does the gateway, and RASA_PROCESSES Rasa processes (2 by default) serve
 # behind the gateway; without it, both keep them in memory, one Rasa process.
 #
+# The staff records (inbox, feedback, audit log, LINE dead letters, the masked
+# turn log) go to DATABASE_URL (PostgreSQL, e.g.
+# postgresql://postgres@127.0.0.1:5432/soudan) when it is set, else to the
+# SQLite file var/records.sqlite; their migrations run here, before anything
+# starts (python -m staffops.records upgrade).
+#
 # Rasa and the action server listen on 127.0.0.1 only: only the gateway and
 # staff tools on this machine reach them. Rasa's HTTP API needs RASA_TOKEN
 # (a random one is made when it is not set, and never printed); the gateway
@@ -20,6 +26,9 @@ cd "$(dirname "$0")/.."
 : "${RASA_VENV:=.venv/rasa}"
 : "${GATEWAY_VENV:=.venv/gateway}"
 RASA_VENV=$(cd "$RASA_VENV" && pwd)
+GATEWAY_VENV=$(cd "$GATEWAY_VENV" && pwd)
+# The records' schema at alembic's head revision (DATABASE_URL, else var/records.sqlite).
+"$GATEWAY_VENV/bin/python" -m staffops.records upgrade
 MODEL=$(cd "$(dirname "$MODEL")" && pwd)/$(basename "$MODEL")
 # A model that staff promoted (staffops: models/live.json) stays live across
 # restarts; a candidate they did not promote never goes live by a restart.
@@ -105,7 +114,6 @@ for url in "${rasa_urls[@]}"; do
   wait_for "$url/" "Rasa at $url" 240
 done
 
-GATEWAY_VENV=$(cd "$GATEWAY_VENV" && pwd)
 # --no-proxy-headers: X-Forwarded-For is believed only from TRUSTED_PROXIES
 # (the gateway's setting), never from any local client.
 (cd gateway && RASA_URLS=$(IFS=,; echo "${rasa_urls[*]}") \
@@ -124,6 +132,7 @@ cat <<MSG
   Rasa HTTP API: needs RASA_TOKEN (${RASA_TOKEN_SOURCE})
   Chat in a terminal:  make chat      (or: python3 scripts/chat.py)
   Conversations: $([ "$ENDPOINTS" = endpoints.redis.yml ] && echo "in Redis (REDIS_URL)" || echo "in memory")
+  Staff records: $([ -n "${DATABASE_URL:-}" ] && echo "in DATABASE_URL's database" || echo "in var/records.sqlite")
   Logs: logs/rasa*.log, logs/actions.log, logs/gateway.log.  Stop with Ctrl-C.
 
 MSG

@@ -43,7 +43,7 @@ def _urls(args) -> list[str]:
 def _inbox(args):
     from staffops.inbox import Inbox
 
-    return Inbox(url=args.redis_url, prefix=args.prefix)
+    return Inbox.of(args.root)
 
 
 # ---------------------------------------------------------------- commands
@@ -299,14 +299,10 @@ def parser() -> argparse.ArgumentParser:
             "--json", action="store_true", default=default(False), help="print JSON"
         )
         parser.add_argument(
-            "--redis-url",
+            "--database-url",
             default=default(None),
-            help="inbox Redis (default: $REDIS_URL or redis://127.0.0.1:6379/0)",
-        )
-        parser.add_argument(
-            "--prefix",
-            default=default(None),
-            help="inbox key prefix (default: $REDIS_KEY_PREFIX or soudan:gateway:)",
+            help="the records (inbox, audit log): default $DATABASE_URL, else the "
+            "project's var/records.sqlite",
         )
 
     top = argparse.ArgumentParser(
@@ -446,6 +442,9 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.database_url:
+        # Every record this command writes (and the jobs it starts) goes there.
+        os.environ["DATABASE_URL"] = args.database_url
     try:
         return args.func(args)
     except PromotionRefused as error:

@@ -1,22 +1,24 @@
-"""The append-only audit log of staff operations: chatbot/staff/audit.jsonl.
+"""The append-only audit log of staff operations, in the records database
+(staffops.records: the `audit_log` table).
 
-One JSON object per line: `time` (ISO 8601, Japan time with its offset),
-`who`, `action` and `details`. Written for every accepted change, refusal,
-retraining, promotion and rollback. Lines are only ever appended (under an
-exclusive lock, flushed to disk); nothing here rewrites the file.
+An entry: `time` (ISO 8601, Japan time with its offset), `who`, `action` and
+`details`. Written for every accepted change, refusal, retraining,
+promotion and rollback. Rows are only ever inserted: nothing here updates
+or deletes one.
 """
 
 from __future__ import annotations
 
-import fcntl
 import getpass
-import json
 import os
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+
 from staffops.project import Project
+from staffops.records import database
+from staffops.records.tables import audit_log
 
 JST = timezone(timedelta(hours=9), "JST")
 
@@ -45,31 +47,48 @@ def now() -> str:
     return datetime.now(JST).isoformat(timespec="seconds")
 
 
+def _plain(value: Any) -> Any:
+    """Details as JSON can hold them (paths and the like as text)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
 def record(
     action: str, details: dict[str, Any], *, who: str | None = None, root=None
 ) -> dict[str, Any]:
-    """Append one line and return it."""
+    """Insert one entry and return it."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
-    entry = {"time": now(), "who": who or default_who(), "action": action, "details": details}
-    line = json.dumps(entry, ensure_ascii=False, default=str, sort_keys=False) + "\n"
-    path = Project.at(root).audit_log
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        os.write(fd, line.encode("utf-8"))
-        os.fsync(fd)
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
+    when = database.to_utc()
+    entry = {
+        "time": database.to_jst(when),
+        "who": (who or default_who())[:100],
+        "action": action,
+        "details": _plain(details),
+    }
+    with Project.at(root).records.begin() as conn:
+        conn.execute(sa.insert(audit_log).values({**entry, "time": when}))
     return entry
 
 
 def read(root=None, limit: int | None = None) -> list[dict[str, Any]]:
     """The entries, oldest first (the last `limit` ones when given)."""
-    path: Path = Project.at(root).audit_log
-    if not path.is_file():
-        return []
-    entries = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-    return entries[-limit:] if limit else entries
+    query = sa.select(audit_log).order_by(audit_log.c.id.desc())
+    if limit:
+        query = query.limit(limit)
+    with Project.at(root).records.connect() as conn:
+        rows = conn.execute(query).mappings().all()
+    return [
+        {
+            "time": database.to_jst(r["time"]),
+            "who": r["who"],
+            "action": r["action"],
+            "details": r["details"],
+        }
+        for r in reversed(rows)
+    ]

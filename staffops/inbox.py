@@ -1,122 +1,81 @@
-"""The staff inbox: messages the bot did not understand well, kept in Redis for review.
+"""The staff inbox: messages the bot did not understand well, kept for review
+in the records database (staffops.records: the `inbox_items` table).
 
 The gateway adds an item when a reply was a guess (low confidence), a
-fallback, the second miss in a row, or when the user said the answer did not
-help. Staff read the list and label each item (`staffops.teach`), then
-resolve it.
+fallback, the second miss in a row, a misroute, an ambiguous reading, or when
+the user said the answer did not help. Staff read the list and label each
+item (`staffops.teach`), then resolve it. Items are kept: a resolved one
+leaves the open list, not the database.
 
 An item:
 
-    {"id", "text" (masked), "channel": "web"|"line", "time" (ISO 8601),
+    {"id", "text" (masked), "channel": "web"|"line", "time" (ISO 8601, Japan time),
      "intents": [{"name", "confidence"}, ...] (top first), "bot_reply" (masked),
-     "reason": "low_confidence"|"fallback"|"two_misses"|"feedback_negative",
-     "status": "open"|"resolved", and once resolved "resolved_by",
-     "resolved_at", "resolution"}
-
-Keys, under the gateway's prefix (REDIS_KEY_PREFIX, default
-`soudan:gateway:`), each expiring after `ttl_days` (30):
-
-    <prefix>inbox:item:<id>   the item as JSON
-    <prefix>inbox:open        sorted set of open item ids (score: time)
-    <prefix>inbox:all         sorted set of every item id (score: time)
+     "reason": one of REASONS, "status": "open"|"resolved", and once resolved
+     "resolved_by", "resolved_at", "resolution"}
 
 Text and reply are masked again on `add` (soudan.masking), whatever the
-caller did. Synchronous redis-py: from an async web app, call it in a thread.
+caller did. Synchronous SQLAlchemy: from an async web app, call it in a thread.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import secrets
-import time
-from datetime import datetime
 from typing import Any
+
+import sqlalchemy as sa
 
 from soudan.masking import mask
 from soudan.normalize import MAX_CHARS
 from staffops import audit
+from staffops.records import database
+from staffops.records.tables import inbox_items
 
 CHANNELS = {"web", "line"}
-REASONS = {"low_confidence", "fallback", "two_misses", "feedback_negative"}
-DEFAULT_URL = "redis://127.0.0.1:6379/0"
-DEFAULT_PREFIX = "soudan:gateway:"
-TTL_DAYS = 30
+REASONS = {
+    "low_confidence",
+    "fallback",
+    "two_misses",
+    "feedback_negative",
+    "misroute",
+    "ambiguous",
+}
 TOP_INTENTS = 5
 
 
 class Inbox:
-    def __init__(
-        self,
-        client=None,
-        *,
-        url: str | None = None,
-        prefix: str | None = None,
-        ttl_days: float = TTL_DAYS,
-    ):
-        if client is None:
-            import redis
+    def __init__(self, engine: sa.engine.Engine) -> None:
+        self.engine = engine
 
-            client = redis.Redis.from_url(
-                url or os.environ.get("REDIS_URL") or DEFAULT_URL,
-                decode_responses=True,
-                socket_timeout=5,
-            )
-        self.redis = client
-        self.prefix = (
-            prefix if prefix is not None else os.environ.get("REDIS_KEY_PREFIX", DEFAULT_PREFIX)
-        )
-        self.ttl = int(ttl_days * 86400)
+    @classmethod
+    def of(cls, root=None) -> Inbox:
+        """The inbox of the project at `root` (its records database)."""
+        from staffops.project import Project
 
-    # -- keys
-    def _item_key(self, item_id: str) -> str:
-        return f"{self.prefix}inbox:item:{item_id}"
+        return cls(Project.at(root).records)
 
-    @property
-    def _open_key(self) -> str:
-        return f"{self.prefix}inbox:open"
-
-    @property
-    def _all_key(self) -> str:
-        return f"{self.prefix}inbox:all"
-
-    # -- operations
     def add(self, item: dict[str, Any]) -> dict[str, Any]:
         """Store an item (masked again here); the stored item with its id."""
         clean = _clean(item)
-        score = _timestamp(clean["time"])
-        pipe = self.redis.pipeline()
-        pipe.set(self._item_key(clean["id"]), json.dumps(clean, ensure_ascii=False), ex=self.ttl)
-        pipe.zadd(self._open_key, {clean["id"]: score})
-        pipe.zadd(self._all_key, {clean["id"]: score})
-        # Index entries older than the items' lifetime go.
-        pipe.zremrangebyscore(self._open_key, "-inf", time.time() - self.ttl)
-        pipe.zremrangebyscore(self._all_key, "-inf", time.time() - self.ttl)
-        pipe.expire(self._open_key, self.ttl)
-        pipe.expire(self._all_key, self.ttl)
-        pipe.execute()
+        row = {**clean, "time": database.to_utc(clean["time"])}
+        with self.engine.begin() as conn:
+            conn.execute(sa.insert(inbox_items).values(row))
         return clean
 
     def get(self, item_id: str) -> dict[str, Any] | None:
-        raw = self.redis.get(self._item_key(item_id))
-        return json.loads(raw) if raw else None
+        query = sa.select(inbox_items).where(inbox_items.c.id == str(item_id))
+        with self.engine.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        return _item(row) if row else None
 
     def list(self, *, include_resolved: bool = False, limit: int = 100) -> list[dict[str, Any]]:
         """Items, newest first (open ones only unless include_resolved)."""
-        index = self._all_key if include_resolved else self._open_key
-        ids = self.redis.zrevrange(index, 0, max(0, limit - 1))
-        if not ids:
-            return []
-        raws = self.redis.mget([self._item_key(i) for i in ids])
-        items, gone = [], []
-        for item_id, raw in zip(ids, raws, strict=True):
-            if raw is None:
-                gone.append(item_id)  # expired
-            else:
-                items.append(json.loads(raw))
-        if gone:
-            self.redis.zrem(index, *gone)
-        return items
+        query = sa.select(inbox_items).order_by(inbox_items.c.time.desc(), inbox_items.c.id)
+        if not include_resolved:
+            query = query.where(inbox_items.c.status == "open")
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.limit(max(1, limit))).mappings().all()
+        return [_item(r) for r in rows]
 
     def resolve(
         self,
@@ -125,36 +84,47 @@ class Inbox:
         who: str | None = None,
         resolution: str | dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Mark an item resolved (it leaves the open list; kept until it expires)."""
-        item = self.get(item_id)
-        if item is None:
+        """Mark an item resolved (it leaves the open list; it is kept)."""
+        values = {
+            "status": "resolved",
+            "resolved_by": (who or audit.default_who())[:100],
+            "resolved_at": database.to_utc(),
+            "resolution": resolution,
+        }
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                sa.update(inbox_items).where(inbox_items.c.id == str(item_id)).values(values)
+            )
+        if not done.rowcount:
             raise KeyError(f"no inbox item {item_id!r}")
-        item.update(
-            status="resolved",
-            resolved_by=who or audit.default_who(),
-            resolved_at=audit.now(),
-            resolution=resolution,
-        )
-        ttl = self.redis.ttl(self._item_key(item_id))
-        pipe = self.redis.pipeline()
-        pipe.set(
-            self._item_key(item_id),
-            json.dumps(item, ensure_ascii=False),
-            ex=ttl if ttl and ttl > 0 else self.ttl,
-        )
-        pipe.zrem(self._open_key, item_id)
-        pipe.execute()
-        return item
+        found = self.get(item_id)
+        assert found is not None
+        return found
 
     def count(self) -> int:
-        return int(self.redis.zcard(self._open_key))
+        query = sa.select(sa.func.count()).select_from(inbox_items)
+        with self.engine.connect() as conn:
+            return int(conn.execute(query.where(inbox_items.c.status == "open")).scalar_one())
 
 
-def _timestamp(iso: str) -> float:
-    try:
-        return datetime.fromisoformat(iso).timestamp()
-    except ValueError:
-        return time.time()
+def _item(row) -> dict[str, Any]:
+    item = {
+        "id": row["id"],
+        "text": row["text"],
+        "channel": row["channel"],
+        "time": database.to_jst(row["time"]),
+        "intents": row["intents"] or [],
+        "bot_reply": row["bot_reply"],
+        "reason": row["reason"],
+        "status": row["status"],
+    }
+    if row["status"] == "resolved":
+        item.update(
+            resolved_by=row["resolved_by"],
+            resolved_at=database.to_jst(row["resolved_at"]),
+            resolution=row["resolution"],
+        )
+    return item
 
 
 def _clean(item: dict[str, Any]) -> dict[str, Any]:
@@ -168,15 +138,17 @@ def _clean(item: dict[str, Any]) -> dict[str, Any]:
     if reason not in REASONS:
         raise ValueError(f"reason must be one of {sorted(REASONS)}, not {reason!r}")
     when = item.get("time") or audit.now()
-    if isinstance(when, datetime):
-        when = (when if when.tzinfo else when.astimezone()).isoformat(timespec="seconds")
+    try:
+        when = database.to_jst(database.to_utc(when))
+    except (TypeError, ValueError):
+        when = audit.now()
     intents = []
     for entry in (item.get("intents") or [])[:TOP_INTENTS]:
         name = entry.get("name") if isinstance(entry, dict) else entry[0]
         confidence = entry.get("confidence") if isinstance(entry, dict) else entry[1]
         intents.append({"name": str(name), "confidence": round(float(confidence or 0), 4)})
     item_id = str(item.get("id") or secrets.token_hex(6))
-    if not item_id.replace("-", "").replace("_", "").isalnum():
+    if len(item_id) > 40 or not item_id.replace("-", "").replace("_", "").isalnum():
         raise ValueError(f"bad item id {item_id!r}")
     return {
         "id": item_id,
@@ -188,8 +160,3 @@ def _clean(item: dict[str, Any]) -> dict[str, Any]:
         "reason": reason,
         "status": "open",
     }
-
-
-# The checks and masking `add` applies, for other stores of the same items
-# (the gateway's in-memory inbox).
-clean_item = _clean

@@ -181,6 +181,8 @@ def start(root=None, who: str | None = None, *, mode: str = "process", **spec) -
     log = open(_path(project, job["id"]).with_suffix(".log"), "wb")
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
+    # The job's audit entries go to the caller's records (the gateway's setting).
+    env["DATABASE_URL"] = project.records_url()
     # The job process writes its own pid when it starts; until then the job
     # counts as queued (see `running`).
     subprocess.Popen(

@@ -27,15 +27,18 @@ def _first_file(*candidates: Path | str | None) -> Path | None:
 @dataclass(frozen=True)
 class Project:
     root: Path
+    # The records' database (staffops.records); None: $DATABASE_URL, else the
+    # project's SQLite file. The gateway passes its own setting here.
+    database_url: str | None = None
 
     @classmethod
-    def at(cls, root: Path | str | None = None) -> Project:
+    def at(cls, root: Path | str | None = None, database_url: str | None = None) -> Project:
         if isinstance(root, Project):
             return root
         path = Path(root).resolve() if root else default_root()
         if not (path / "chatbot" / "domain.yml").is_file():
             raise FileNotFoundError(f"{path} is not the project (no chatbot/domain.yml)")
-        return cls(path)
+        return cls(path, database_url)
 
     # -- the Rasa project
     @property
@@ -118,9 +121,19 @@ class Project:
     def staff_dir(self) -> Path:
         return self.chatbot / "staff"
 
+    def records_url(self, override: str | None = None) -> str:
+        """The records' database URL (staffops.records.database.url_for)."""
+        from staffops.records.database import url_for
+
+        return url_for(self.root, override or self.database_url)
+
     @property
-    def audit_log(self) -> Path:
-        return self.staff_dir / "audit.jsonl"
+    def records(self):
+        """The engine to the records (inbox, feedback, audit log, dead letters, turns),
+        migrated to the head revision on first use in this process."""
+        from staffops.records.database import connect
+
+        return connect(self.records_url())
 
     @property
     def lock_file(self) -> Path:

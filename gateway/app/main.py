@@ -37,6 +37,7 @@ from app.services.rasa import RasaClient, client_timeout
 from app.services.review import Review
 from app.services.staff import StaffSessions
 from app.services.store import Limits, MemoryStore, RedisStore, ResilientStore
+from staffops.records import database
 
 log = logging.getLogger("app")
 
@@ -111,6 +112,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             else None
         )
         app.state.http = http
+        # The records' engine, its schema migrated to the head revision.
+        app.state.records = await asyncio.to_thread(database.connect, settings.records_url)
         app.state.store = ResilientStore(
             redis_store, MemoryStore(settings.CONVERSATION_TTL, settings.HISTORY_MAX)
         )
@@ -128,14 +131,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             client_timeout(settings.RASA_TIMEOUT, settings.RASA_CONNECT_TIMEOUT),
             token=settings.rasa_token,
         )
-        app.state.review = Review(settings, redis_store.redis if redis_store else None)
+        app.state.review = Review(
+            settings, redis_store.redis if redis_store else None, app.state.records
+        )
         app.state.staff = StaffSessions(settings, redis_store.redis if redis_store else None)
         app.state.dead_letters = DeadLetters(
-            redis_store.redis if redis_store else None,
-            settings.REDIS_KEY_PREFIX,
-            ttl_days=settings.DEAD_LETTER_TTL_DAYS,
-            max_items=settings.DEAD_LETTER_MAX,
-            timeout=settings.REDIS_TIMEOUT,
+            app.state.records, ttl_days=settings.DEAD_LETTER_TTL_DAYS
         )
         app.state.line = None
         line_client = recovering = None
@@ -153,8 +154,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await line_client.close()
             await http.close()
             await app.state.admissions.settled()
-            await app.state.review.close()
             await app.state.store.close()
+            await asyncio.to_thread(database.forget, settings.records_url)
 
     app = FastAPI(
         title="でんわ・ネットトラブル相談アシスタント gateway",

@@ -20,6 +20,7 @@ from redis.exceptions import RedisError
 
 from app.core.config import Settings
 from app.main import create_app
+from staffops.records.scratch import scratch_database
 from tests.helpers import down_url
 from tests.servers import RASA_TOKEN, ROOT, Stack, start_stack
 
@@ -83,12 +84,21 @@ def stack(model: Path, redis_url: str, key_prefix: str) -> Stack:
 GatewayFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 
 
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """A PostgreSQL database of the session's own on the machine's server
+    (records_test_<pid>_<random>), dropped at the end."""
+    with scratch_database() as url:
+        yield url
+
+
 @pytest.fixture
-def gateway(redis_url: str, key_prefix: str) -> GatewayFactory:
+def gateway(redis_url: str, key_prefix: str, tmp_path: Path) -> GatewayFactory:
     """`async with gateway(RASA_URLS=[...], ...) as client:` the app in-process.
 
-    Settings not given point at closed ports (Rasa and actions down) and at
-    the tests' Redis prefix; `client_ip` sets the peer address.
+    Settings not given point at closed ports (Rasa and actions down), at
+    the tests' Redis prefix, and at a SQLite file of the test's own for the
+    records (DATABASE_URL=... overrides it); `client_ip` sets the peer address.
     """
 
     @asynccontextmanager
@@ -99,6 +109,7 @@ def gateway(redis_url: str, key_prefix: str) -> GatewayFactory:
             "ACTIONS_URL": down_url(),
             "REDIS_URL": redis_url,
             "REDIS_KEY_PREFIX": f"{key_prefix}:gw:",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'records.sqlite'}",
             **overrides,
         }
         settings = Settings(**values)

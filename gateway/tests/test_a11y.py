@@ -125,6 +125,7 @@ def test_the_staff_pages_have_no_wcag22_aa_violation(browser: Browser, staff_sit
         for path, heading in [
             ("feedback", "回答の評価"),
             ("models", "再学習・公開"),
+            ("analytics", "相談の傾向"),
             ("audit", "操作記録"),
         ]:
             page.goto(f"{staff_site}/admin/{path}")

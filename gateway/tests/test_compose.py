@@ -8,6 +8,7 @@ import json
 import re
 import shlex
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -93,7 +94,7 @@ def test_every_variable_has_a_default_and_no_secret_is_written(services):
 
 
 def test_the_services_and_their_health_checks(services):
-    assert set(services) == {"redis", "rasa", "actions", "gateway", "rasa-token"}
+    assert set(services) == {"redis", "postgres", "rasa", "actions", "gateway", "rasa-token"}
     for name, service in services.items():
         if name not in ONE_SHOT:
             assert service["healthcheck"]["test"][0] == "CMD", name
@@ -104,7 +105,7 @@ def test_only_the_gateway_is_reachable_from_outside(compose, services):
     networks = compose["networks"]
     assert networks["internal"]["internal"] is True
     assert not networks["public"].get("internal")
-    for name in ("redis", "actions", "rasa"):
+    for name in ("redis", "postgres", "actions", "rasa"):
         assert services[name]["networks"] == ["internal"], name
         assert "ports" not in services[name], name
     assert services["rasa-token"]["network_mode"] == "none"
@@ -238,3 +239,22 @@ def test_the_services_start_in_order(services):
         "actions": {"condition": "service_healthy"},
     }
     assert services["gateway"]["depends_on"]["rasa"] == {"condition": "service_healthy"}
+
+
+def test_the_records_are_in_postgres_on_a_named_volume(compose, services):
+    postgres, gateway = services["postgres"], services["gateway"]
+    assert postgres["image"].split(":")[0] == "postgres"  # the official image
+    [volume] = postgres["volumes"]
+    name, path = volume.split(":")[:2]
+    assert path == "/var/lib/postgresql/data" and name in compose["volumes"]
+    assert "pg_isready" in postgres["healthcheck"]["test"]
+    url = gateway["environment"]["DATABASE_URL"]
+    found = re.search(r":-([^}]*)}", url)  # the default, when not already resolved
+    parts = urlsplit(found.group(1) if found else url)
+    assert parts.scheme == "postgresql" and parts.hostname == "postgres"
+    assert parts.path.lstrip("/") == postgres["environment"]["POSTGRES_DB"]
+    assert parts.username == postgres["environment"]["POSTGRES_USER"]
+    assert gateway["depends_on"]["postgres"] == {"condition": "service_healthy"}
+    # The gateway's image has the driver for the URL, and the migrations.
+    assert "psycopg" in (ROOT / "requirements" / "gateway.in").read_text()
+    assert (ROOT / "staffops" / "records" / "migrations" / "versions").is_dir()

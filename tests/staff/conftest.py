@@ -32,6 +32,14 @@ def work_tree_untouched():
     assert tree_digest() == before, "the staff tools' tests changed the work tree"
 
 
+@pytest.fixture(autouse=True)
+def records_in_the_copy(monkeypatch):
+    """Each copy of the project keeps its records in its own SQLite file
+    (var/records.sqlite), whatever DATABASE_URL the developer has set."""
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("RECORDS_SQLITE_PATH", raising=False)
+
+
 @pytest.fixture
 def project(tmp_path) -> Project:
     """A fresh copy of the project tree."""

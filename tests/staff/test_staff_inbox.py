@@ -1,35 +1,40 @@
-"""The staff inbox against a real Redis (127.0.0.1:6379, db 8, a random key prefix).
-
-Marked `live` (it needs the Redis server). Only keys under this test's own
-prefix are touched, and they are deleted at the end.
-"""
+"""The staff inbox in the records database: on the project's SQLite file and on
+the machine's PostgreSQL (127.0.0.1:5432, a database of the test's own,
+created and dropped: staffops.records.scratch)."""
 
 from __future__ import annotations
 
 import json
-import secrets
 import subprocess
 import sys
 
 import pytest
-import redis
+import sqlalchemy as sa
 from staffkit import ROOT
 
 from staffops import audit, teach
-from staffops.inbox import TTL_DAYS, Inbox
+from staffops.inbox import Inbox
+from staffops.records import database
+from staffops.records.scratch import scratch_database
+from staffops.records.tables import inbox_items
 
-pytestmark = pytest.mark.live
-REDIS_URL = "redis://127.0.0.1:6379/8"
+
+@pytest.fixture(scope="module")
+def postgres_url():
+    with scratch_database() as url:
+        yield url
 
 
-@pytest.fixture
-def inbox():
-    client = redis.Redis.from_url(REDIS_URL, decode_responses=True)
-    prefix = f"test:staffops:{secrets.token_hex(4)}:"
-    yield Inbox(client, prefix=prefix)
-    keys = list(client.scan_iter(match=prefix + "*"))
-    if keys:
-        client.delete(*keys)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def inbox(request, project):
+    if request.param == "sqlite":
+        yield Inbox(project.records)
+        return
+    url = request.getfixturevalue("postgres_url")
+    engine = database.connect(url)
+    with engine.begin() as conn:
+        conn.execute(sa.delete(inbox_items))
+    yield Inbox(engine)
 
 
 def item(**fields) -> dict:
@@ -61,9 +66,11 @@ def test_add_list_get_resolve(inbox):
         {"name": "out_of_scope", "confidence": 0.05},
     ]
     assert inbox.get(first["id"]) == first and first["status"] == "open"
+    assert first["time"] == "2026-11-24T10:00:00+09:00"
 
     resolved = inbox.resolve(first["id"], who="sato", resolution={"intent": "greet"})
     assert resolved["status"] == "resolved" and resolved["resolved_by"] == "sato"
+    assert resolved["resolved_at"].endswith("+09:00")
     assert [i["id"] for i in inbox.list()] == [second["id"]]
     assert {i["id"] for i in inbox.list(include_resolved=True)} == {first["id"], second["id"]}
     assert inbox.get(first["id"])["resolution"] == {"intent": "greet"}
@@ -72,20 +79,9 @@ def test_add_list_get_resolve(inbox):
         inbox.resolve("nope")
 
 
-def test_keys_live_under_the_prefix_and_expire(inbox):
-    added = inbox.add(item())
-    keys = set(inbox.redis.scan_iter(match=inbox.prefix + "*"))
-    assert keys == {
-        f"{inbox.prefix}inbox:item:{added['id']}",
-        f"{inbox.prefix}inbox:open",
-        f"{inbox.prefix}inbox:all",
-    }
-    for key in keys:
-        assert 0 < inbox.redis.ttl(key) <= TTL_DAYS * 86400
-    # An item that expired leaves the list (and its index entry goes).
-    inbox.redis.delete(f"{inbox.prefix}inbox:item:{added['id']}")
-    assert inbox.list() == []
-    assert inbox.redis.zcard(f"{inbox.prefix}inbox:open") == 0
+def test_misroutes_and_ambiguous_readings_are_reasons_too(inbox):
+    for reason in ("misroute", "ambiguous"):
+        assert inbox.get(inbox.add(item(reason=reason))["id"])["reason"] == reason
 
 
 def test_add_masks_again_and_checks_fields(inbox):
@@ -97,26 +93,26 @@ def test_add_masks_again_and_checks_fields(inbox):
     )
     assert stored["text"] == "〈名前〉様の携帯〈電話番号〉と〈メール〉に連絡して"
     assert stored["bot_reply"] == "〈電話番号〉は携帯電話の番号です。でんわんセンター 03-6162-1111"
-    raw = inbox.redis.get(f"{inbox.prefix}inbox:item:{stored['id']}")
+    with inbox.engine.connect() as conn:
+        row = conn.execute(sa.select(inbox_items).where(inbox_items.c.id == stored["id"])).one()
+    raw = json.dumps([str(v) for v in row], ensure_ascii=False)
     assert "1234" not in raw and "taro" not in raw
     for bad in ({"channel": "sms"}, {"reason": "bored"}, {"text": " "}, {"id": "a b"}):
         with pytest.raises(ValueError):
             inbox.add(item(**bad))
 
 
-def test_cli_lists_shows_and_labels(inbox, project):
+def test_cli_lists_shows_and_labels(project):
+    inbox = Inbox.of(project)
     added = inbox.add(item(text="CLIで見る一件、知らない番号から着信があった"))
 
     def cli(*args):
         return subprocess.run(
-            [
-                *(sys.executable, "-m", "staffops", "--redis-url", REDIS_URL),
-                *("--prefix", inbox.prefix, "--json", *args),
-            ],
+            [sys.executable, "-m", "staffops", "--root", str(project.root), "--json", *args],
             capture_output=True,
             text=True,
             cwd=ROOT,
-            timeout=60,
+            timeout=300,
         )
 
     listed = cli("inbox", "list")
@@ -126,9 +122,7 @@ def test_cli_lists_shows_and_labels(inbox, project):
     assert shown["id"] == added["id"]
 
     # Labelling an item (in a copy of the project) resolves it.
-    labelled = cli(
-        "--root", str(project.root), "label", added["id"], "--intent", "faq/unknown_number"
-    )
+    labelled = cli("label", added["id"], "--intent", "faq/unknown_number")
     assert labelled.returncode == 0, labelled.stderr
     assert ("faq/unknown_number", added["text"]) in teach.read_examples(project.staff_nlu)
     assert inbox.get(added["id"])["status"] == "resolved"
@@ -139,3 +133,24 @@ def test_cli_lists_shows_and_labels(inbox, project):
     assert json.loads(cli("inbox", "list").stdout) == []
     entry = audit.read(project)[-1]
     assert entry["action"] == "label" and entry["details"]["inbox_id"] == added["id"]
+
+
+def test_cli_takes_a_database_url(project, postgres_url):
+    """--database-url: the inbox and the audit log of the command go there."""
+    added = Inbox(database.connect(postgres_url)).add(item(text="PostgreSQLの一件"))
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "staffops", "--root", str(project.root)),
+            *("--database-url", postgres_url, "--who", "cli", "--json"),
+            *("inbox", "resolve", added["id"], "--note", "見た"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert Inbox(database.connect(postgres_url)).get(added["id"])["status"] == "resolved"
+    pg_project = type(project)(project.root, postgres_url)
+    assert audit.read(pg_project)[-1]["action"] == "inbox_resolve"
+    assert all(e["action"] != "inbox_resolve" for e in audit.read(project))

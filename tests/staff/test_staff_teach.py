@@ -13,12 +13,14 @@ import sys
 from datetime import datetime
 
 import pytest
+import sqlalchemy as sa
 import yaml
 from staffkit import ROOT
 
 from soudan.normalize import normalize
 from staffops import audit, teach
 from staffops.errors import Refused, ValidationFailed
+from staffops.records.tables import audit_log
 
 ANSWER = (
     "還付金の手続きでATMに行くよう求める電話は詐欺です。\n"
@@ -243,23 +245,27 @@ def test_domain_insertion_keeps_the_rest_byte_for_byte():
         teach.domain_with_intent(flow, "scam_x_call")
 
 
-def test_audit_log_is_append_only_json_lines_with_offset(project):
+def test_audit_log_is_append_only_with_offset_in_the_records_database(project):
     audit.record("label", {"intent": "greet"}, who="a", root=project)
-    first = project.audit_log.read_bytes()
+    first = audit.read(project)
     with pytest.raises(Refused):
         teach.label("天気", "no_such_intent", root=project, who="b")
     audit.record("rollback", {"live": "x"}, who="c", root=project)
-    content = project.audit_log.read_bytes()
-    assert content.startswith(first)
-    lines = content.decode("utf-8").splitlines()
-    assert len(lines) == 3
-    for line in lines:
-        entry = json.loads(line)
+    entries = audit.read(project)
+    assert entries[: len(first)] == first
+    assert len(entries) == 3
+    for entry in entries:
         assert set(entry) == {"time", "who", "action", "details"}
         moment = datetime.fromisoformat(entry["time"])
         assert moment.utcoffset() is not None and entry["time"].endswith("+09:00")
-    assert [json.loads(x)["who"] for x in lines] == ["a", "b", "c"]
-    assert [json.loads(x)["action"] for x in lines] == ["label", "refused", "rollback"]
+    assert [e["who"] for e in entries] == ["a", "b", "c"]
+    assert [e["action"] for e in entries] == ["label", "refused", "rollback"]
+    assert audit.read(project, limit=1) == entries[-1:]
+    # In the project's own SQLite file (no DATABASE_URL in the tests), one row each.
+    assert (project.root / "var" / "records.sqlite").is_file()
+    with project.records.connect() as conn:
+        rows = conn.execute(sa.select(audit_log.c.action).order_by(audit_log.c.id)).all()
+    assert [r[0] for r in rows] == ["label", "refused", "rollback"]
     with pytest.raises(ValueError):
         audit.record("delete_everything", {}, root=project)
 

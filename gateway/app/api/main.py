@@ -1,6 +1,6 @@
 from fastapi import APIRouter
 
-from app.api.routes import admin, chat, feedback, health, line, pages
+from app.api.routes import admin, analytics, chat, feedback, health, line, pages
 
 api_router = APIRouter()
 # Routes are tried in this order and the paths do not overlap: the chat and
@@ -11,3 +11,4 @@ api_router.include_router(feedback.router)
 api_router.include_router(health.router)
 api_router.include_router(pages.router)
 api_router.include_router(admin.router)
+api_router.include_router(analytics.router)

@@ -42,7 +42,13 @@ class Settings(BaseSettings):
     RASA_TOKEN_FILE: Path | None = None
     # The action server's base URL: the health check asks its /health.
     ACTIONS_URL: AnyHttpUrl | None = AnyHttpUrl("http://localhost:5055")
-    # redis://host:port/db; empty: state in this process's memory.
+    # The staff records (inbox, feedback, audit log, dead letters, turn log):
+    # a SQLAlchemy URL, e.g. postgresql://user@host:5432/soudan; empty: the
+    # SQLite file RECORDS_SQLITE_PATH (relative: in STAFF_PROJECT_ROOT).
+    DATABASE_URL: str | None = None
+    RECORDS_SQLITE_PATH: Path = Path("var/records.sqlite")
+    # redis://host:port/db; empty: state in this process's memory. Only what
+    # is short-lived: conversations, rate limits, LINE de-duplication, sessions.
     REDIS_URL: str | None = None
     REDIS_KEY_PREFIX: str = "soudan:gateway:"
 
@@ -80,8 +86,8 @@ class Settings(BaseSettings):
     # The webhook's Redis calls together wait at most this long (seconds);
     # then this process's memory answers: LINE expects a 200 within ~1 s.
     LINE_REDIS_TIMEOUT: float = Field(default=0.3, gt=0)
+    # Days a dead letter is listed for staff (it stays in the records).
     DEAD_LETTER_TTL_DAYS: float = Field(default=30, gt=0)
-    DEAD_LETTER_MAX: int = Field(default=1000, ge=1)
 
     # Host headers served (Starlette's TrustedHostMiddleware; "*.example.jp"
     # allowed). Others get 400, so no redirect or link is built on a forged Host.
@@ -114,8 +120,6 @@ class Settings(BaseSettings):
     # Failed sign-ins allowed per address (and per account name) in the window.
     STAFF_LOGIN_ATTEMPTS: int = Field(default=5, ge=1)
     STAFF_LOGIN_WINDOW: int = Field(default=300, ge=1)
-    # Days an inbox item is kept (staffops.inbox).
-    INBOX_TTL_DAYS: float = Field(default=30, gt=0)
     # Seconds the last user message of a LINE conversation is kept for feedback.
     FEEDBACK_CONTEXT_TTL: int = Field(default=24 * 3600, ge=60)
 
@@ -129,6 +133,14 @@ class Settings(BaseSettings):
     def _from_repo(cls, value: Path) -> Path:
         # A relative path is relative to the checkout, wherever the app runs from.
         return value if value.is_absolute() else REPO / value
+
+    @property
+    def records_url(self) -> str:
+        """The records' database: DATABASE_URL, else the SQLite file."""
+        if self.DATABASE_URL:
+            return self.DATABASE_URL
+        path = self.RECORDS_SQLITE_PATH
+        return f"sqlite:///{path if path.is_absolute() else self.STAFF_PROJECT_ROOT / path}"
 
     @property
     def line_configured(self) -> bool:

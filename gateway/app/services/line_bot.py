@@ -208,7 +208,7 @@ class LineBot:
         self.forget = forget  # async (conversation id) -> None
         self.clock = clock
         self.review = review
-        self.dead_letters = dead_letters or DeadLetters(None, "")
+        self.dead_letters = dead_letters
         self.max_attempts = max_attempts
         self.limit = asyncio.Semaphore(concurrency)
         self.tasks: set[asyncio.Task] = set()
@@ -297,7 +297,8 @@ class LineBot:
         log.warning("LINE event %s parked as a dead letter (%s)", event_id, reason)
         try:
             record = await asyncio.to_thread(dead_letter, event_id, pending, reason)
-            await self.dead_letters.add(record)
+            if self.dead_letters is not None:
+                await self.dead_letters.add(record)
         except Exception:  # parking never keeps an event alive
             log.exception("LINE event %s could not be recorded as a dead letter", event_id)
         await self.ledger.done(event_id)
@@ -364,6 +365,7 @@ class LineBot:
         if self.review is None or meta is None:
             return answer.messages
         try:
+            await self.review.log_turn(channel="line", text=text, meta=meta)
             if meta.review:
                 await self.review.add_item(
                     text=text,
@@ -391,7 +393,7 @@ class LineBot:
             try:
                 context = await self.review.take_answer(cid, topic)
                 if context is not None:
-                    await self.review.count_feedback(topic, helpful)
+                    await self.review.count_feedback(topic, helpful, "line")
                     if not helpful and context.get("text"):
                         await self.review.add_item(
                             text=context["text"],

@@ -57,6 +57,11 @@ class Meta:
     review: str | None = None
     # The answer's second text message is the 「くわしく」 part of the first.
     details: bool = False
+    # For the turn log: the answer's kind (answer, fallback, ...), its scam
+    # type, and the number beginnings asked about.
+    kind: str | None = None
+    scam_type: str | None = None
+    prefixes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -85,7 +90,16 @@ def to_meta(item: Any) -> Meta | None:
             except (TypeError, ValueError):
                 confidence = 0.0
             intents.append({"name": entry["name"], "confidence": confidence})
-    return Meta(topic or None, intents, review or None, meta.get("details") is True)
+    prefixes = [p for p in meta.get("prefixes") or [] if isinstance(p, str)]
+    return Meta(
+        topic or None,
+        intents,
+        review or None,
+        meta.get("details") is True,
+        kind=meta.get("kind") if isinstance(meta.get("kind"), str) else None,
+        scam_type=meta.get("scam_type") if isinstance(meta.get("scam_type"), str) else None,
+        prefixes=prefixes,
+    )
 
 
 def to_answer(payload: Any) -> Answer:

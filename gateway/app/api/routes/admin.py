@@ -21,6 +21,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.api.deps import ReviewDep, SettingsDep, client_address
 from app.api.routes.pages import asset_version, templates
@@ -40,6 +41,8 @@ REASONS = {
     "fallback": "理解できなかった",
     "two_misses": "2回続けて理解できなかった",
     "feedback_negative": "「役に立たなかった」",
+    "misroute": "違う話題に答えた可能性",
+    "ambiguous": "読み取りが曖昧",
 }
 ACTIONS = {
     "label": "例文を追加",
@@ -97,7 +100,8 @@ StaffPost = Annotated[Staff, Depends(staff_post)]
 
 
 def project(settings: Settings) -> Project:
-    return Project.at(settings.STAFF_PROJECT_ROOT)
+    # staffops writes its records (the audit log) where the gateway keeps them.
+    return Project.at(settings.STAFF_PROJECT_ROOT, database_url=settings.records_url)
 
 
 def render(
@@ -427,8 +431,8 @@ async def audit_page(request: Request, settings: SettingsDep, staff: StaffDep) -
     error = ""
     try:
         entries = await asyncio.to_thread(audit.read, project(settings), 300)
-    except (OSError, ValueError) as exc:
-        entries, error = [], f"操作記録を読めません（STAFF_PROJECT_ROOT）: {exc}"
+    except (OSError, ValueError, SQLAlchemyError) as exc:
+        entries, error = [], f"操作記録を読めません: {type(exc).__name__}"
     return render(
         request,
         "audit.html",
@@ -508,7 +512,7 @@ async def dead_letters_page(
 
 @router.post("/line/dead-letters/{record_id}/remove")
 async def remove_dead_letter(request: Request, record_id: str, staff: StaffPost) -> Response:
-    await request.app.state.dead_letters.remove(record_id[:64])
+    await request.app.state.dead_letters.remove(record_id[:64], staff.name)
     return RedirectResponse("/admin/line/dead-letters?message=removed", status_code=303)
 
 

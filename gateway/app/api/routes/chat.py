@@ -161,6 +161,8 @@ async def answer(request: Request, body: ChatRequest, cid: str, persistent: bool
         entries += [{"role": "bot", **m.model_dump()} for m in reply.messages]
         later.add_task(state.store.append_history, cid, entries)
     meta = answered.meta
+    if meta is not None and messages:
+        later.add_task(state.review.log_turn, channel="web", text=text, meta=meta)
     if meta is not None and meta.review and messages:
         later.add_task(
             state.review.add_item,

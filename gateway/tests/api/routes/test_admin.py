@@ -149,7 +149,7 @@ async def test_labelling_writes_valid_yaml_and_the_audit_log_says_who(staff_gate
             text=text,
             channel="line",
             reason="low_confidence",
-            intents=[{"name": "faq_unknown_number", "confidence": 0.41}],
+            intents=[{"name": "faq/unknown_number", "confidence": 0.41}],
             bot_reply="SMS の偽物に注意してください",
         )
         assert item["text"] == mask(text) and "090" not in item["text"]
@@ -160,7 +160,7 @@ async def test_labelling_writes_valid_yaml_and_the_audit_log_says_who(staff_gate
         started = time.monotonic()
         resp = await client.post(
             f"/admin/inbox/{item['id']}/label",
-            data={"csrf": csrf, "intent": "faq_unknown_number", "text": item["text"]},
+            data={"csrf": csrf, "intent": "faq/unknown_number", "text": item["text"]},
         )
         assert resp.status_code == 200, resp.text
         assert "例文として追加しました" in resp.text, resp.text
@@ -171,7 +171,7 @@ async def test_labelling_writes_valid_yaml_and_the_audit_log_says_who(staff_gate
 
         staff_nlu = project_copy / "chatbot" / "data" / "nlu" / "staff.yml"
         data = yaml.safe_load(staff_nlu.read_text(encoding="utf-8"))
-        [block] = [b for b in data["nlu"] if b["intent"] == "faq_unknown_number"]
+        [block] = [b for b in data["nlu"] if b["intent"] == "faq/unknown_number"]
         assert item["text"] in block["examples"]
 
         # a refused change: the page says why, nothing is written
@@ -213,7 +213,7 @@ async def test_labelling_writes_valid_yaml_and_the_audit_log_says_who(staff_gate
         assert answers["scam_refund_gw_test"]["hotlines"] == ["center", "police_consult"]
         assert (await review.get_item(other["id"]))["status"] == "resolved"
 
-        entries = audit.read(project_copy)
+        entries = audit.read(admin.project(client.app.state.settings))
         actions = [(e["action"], e["who"]) for e in entries]
         assert ("label", NAME) in actions
         assert ("inbox_resolve", NAME) in actions

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
+from staffops.records.tables import inbox_items, turns
 from tests.helpers import live_settings, say
 
 FAQ = "知らない番号から何回も電話がかかってきます"
@@ -33,13 +35,21 @@ async def test_a_fallback_puts_the_message_masked_into_the_inbox(gateway, stack,
         for secret in ("田中", "09012345678", "1234", "tanaka.taro", "example.com"):
             assert secret not in item["text"], item["text"]
         assert "〈名前〉" in item["text"] and "〈電話番号〉" in item["text"]
-        # and stored so in Redis, under the gateway's prefix
+        # and stored so in the records database, and nothing of it in Redis
+        with client.app.state.records.connect() as conn:
+            row = conn.execute(sa.select(inbox_items).where(inbox_items.c.id == item["id"])).one()
+            logged = conn.execute(sa.select(turns)).mappings().all()
+        raw = str(list(row))
+        assert "田中さん" not in raw and "09012345678" not in raw and "tanaka.taro" not in raw
         prefix = client.app.state.settings.REDIS_KEY_PREFIX
-        raw = redis_client.get(f"{prefix}inbox:item:{item['id']}")
-        assert (
-            raw and "田中さん" not in raw and "09012345678" not in raw and "tanaka.taro" not in raw
-        )
-        assert redis_client.ttl(f"{prefix}inbox:item:{item['id']}") > 0
+        assert not any(item["id"] in key for key in redis_client.scan_iter(f"{prefix}*"))
+        # The turn log has the message's turn; its text only when it fell back, masked.
+        assert len(logged) == 1 and logged[0]["channel"] == "web"
+        assert "09012345678" not in str(dict(logged[0])) and "田中" not in str(dict(logged[0]))
+        if logged[0]["fallback"]:
+            assert "ぷぉぱ" in logged[0]["fallback_text"]
+        else:
+            assert logged[0]["fallback_text"] is None
 
 
 @pytest.mark.rasa
