@@ -217,7 +217,14 @@ def test_rasa_gets_every_variable_of_its_endpoint_file(services):
     assert services["rasa"]["environment"]["RASA_REDIS_HOST"] == "redis"
     assert services["rasa"]["environment"]["RASA_REDIS_KEY_PREFIX"].isalnum()
     config = yaml.safe_load(endpoints.read_text())
-    assert config["tracker_store"]["type"] == config["lock_store"]["type"] == "redis"
+    assert config["lock_store"]["type"] == "redis"
+    # The bounded Redis tracker store (chatbot/stores/), in the image with chatbot/
+    # and imported from Rasa's working directory there (/app/chatbot).
+    store = config["tracker_store"]["type"]
+    assert store == "stores.tracker_store.BoundedRedisTrackerStore"
+    assert (ROOT / "chatbot" / "stores" / "tracker_store.py").is_file()
+    _, text = _dockerfile(services["rasa"])
+    assert "chatbot/ chatbot/" in text and "WORKDIR /app/chatbot" in text
     assert isinstance(config["tracker_store"]["record_exp"], int)
 
 

@@ -127,9 +127,9 @@ async def test_a_stopped_rasa_fails_over_and_comes_back(gateway, stack):
             if stack.rasa[primary].poll() is not None:
                 stack.start_rasa(primary)
     assert first.json()["status"] == "ok"
-    # Failed over, in context (the tracker is in Redis): docomo's line for SNS trouble.
+    # Failed over, in context (the tracker is in Redis): the lines for SNS trouble.
     assert second.status_code == 200 and second.json()["status"] == "ok"
-    assert kb.hotline("docomo_support").number in text_of(second.json())
+    assert kb.hotline("jinken").number in text_of(second.json())  # SNS defamation's first line
     assert status == 200 and report["status"] == "degraded"
     assert report["rasa"]["instances"][primary]["status"] == "down"
     # Only the stopped one: the gateway's own answer, and a 503 health check.

@@ -7,6 +7,7 @@ soudan/knowledge.yml.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from app.models import BotMessage, Button, HotlineInfo, Info
@@ -24,7 +25,19 @@ def center_info() -> HotlineInfo:
 def info(max_message_length: int) -> Info:
     return Info(
         center=center_info(),
-        hotlines=[HotlineInfo(**h.as_dict()) for h in kb.hotlines()],
+        hotlines=[HotlineInfo(**h.as_dict()) for h in kb.hotlines()]
+        # a line's other number (from IP phones...) is tapped to call as well
+        + [
+            HotlineInfo(
+                key=f"{h.key}_alt",
+                name=h.name,
+                number=h.alt_number,
+                tel="tel:" + re.sub(r"\D", "", h.alt_number),
+                hours=h.hours_text,
+            )
+            for h in kb.hotlines()
+            if h.alt_number
+        ],
         menu=[Button(title=b.title, payload=b.payload) for b in kb.menu_buttons()],
         max_message_length=max_message_length,
     )
