@@ -121,10 +121,14 @@ def fold_details(messages: list[BotMessage]) -> list[BotMessage]:
     sent as the following message on LINE. Its buttons join the head's."""
     if len(messages) < 2 or not messages[0].text or not messages[1].text:
         return messages
-    head, rest = messages[0], messages[1]
-    buttons = [*head.buttons, *(b for b in rest.buttons if b not in head.buttons)]
-    folded = BotMessage(text=head.text, buttons=buttons, details=rest.text)
-    return [folded, *messages[2:]]
+    # Rasa's REST channel sends each paragraph of a text ("\n\n") as a message
+    # of its own: every text after the head is the details, paragraphs again.
+    head, rest = messages[0], messages[1:]
+    buttons = [*head.buttons]
+    for message in rest:
+        buttons += [b for b in message.buttons if b not in buttons]
+    details = "\n\n".join(m.text for m in rest if m.text)
+    return [BotMessage(text=head.text, buttons=buttons, details=details)]
 
 
 def to_messages(payload: Any) -> list[BotMessage]:

@@ -161,6 +161,12 @@ async def answer(request: Request, body: ChatRequest, cid: str, persistent: bool
         entries += [{"role": "bot", **m.model_dump()} for m in reply.messages]
         later.add_task(state.store.append_history, cid, entries)
     meta = answered.meta
+    if meta is not None and meta.topic and messages and persistent:
+        # Nobody presses a feedback button before the answer is on the screen;
+        # remembered first (Redis, quick), before the database writes below.
+        context = {"topic": meta.topic, "intents": meta.intents}
+        later.add_task(state.review.remember_answer, cid, context)
+        reply.topic = meta.topic
     if meta is not None and messages:
         later.add_task(state.review.log_turn, channel="web", text=text, meta=meta)
     if meta is not None and meta.review and messages:
@@ -172,11 +178,6 @@ async def answer(request: Request, body: ChatRequest, cid: str, persistent: bool
             intents=meta.intents,
             bot_reply=answered.text,
         )
-    if meta is not None and meta.topic and messages and persistent:
-        # Nobody presses a feedback button before the answer is on the screen.
-        context = {"topic": meta.topic, "intents": meta.intents}
-        later.add_task(state.review.remember_answer, cid, context)
-        reply.topic = meta.topic
     response = json_response(reply)
     response.background = later
     return response
