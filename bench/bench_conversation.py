@@ -92,7 +92,7 @@ def start(model: str, endpoints: str, env: dict[str, str], logs: Path):
         stderr=subprocess.STDOUT,
     )
     wait_until_up(f"http://127.0.0.1:{actions_port}/health", actions, 60)
-    wait_until_up(f"http://127.0.0.1:{rasa_port}/status", rasa, 300)
+    wait_until_up(f"http://127.0.0.1:{rasa_port}/", rasa, 300)  # / answers without --enable-api
     return f"http://127.0.0.1:{rasa_port}", rasa, actions
 
 
