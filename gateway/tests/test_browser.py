@@ -309,3 +309,15 @@ def test_urls_in_answers_are_links_and_only_there(browser: Browser, stand_in_sit
         expect(page.locator("#log .message.user a")).to_have_count(0)
         hrefs = page.locator("#log a").evaluate_all("els => els.map(e => e.href)")
         assert hrefs and all(re.match(r"(https?|tel):", h) for h in hrefs), hrefs
+
+
+def test_the_110_in_a_lines_name_is_not_a_call_to_the_police(chat: Watched):
+    """「みんなの人権110番 0570-003-110」: the line's number is tapped to call, the
+    110 of its name is not (it would dial the police)."""
+    page = chat.page
+    send_and_wait(page, "SNSで誹謗中傷されていてつらいです")
+    reply = bot_messages(page).last
+    expect(reply).to_contain_text("人権110番")
+    links = reply.locator("p.text a.tel")
+    expect(links.filter(has_text="0570-003-110").first).to_be_visible()
+    assert "110" not in [t.strip() for t in links.all_inner_texts()]

@@ -111,7 +111,8 @@
   function buildPattern(known) {
     const parts = [`(?<url>${URL_CHARS})`];
     if (known.length) {
-      parts.push(`(?<![0-9#-])(?<known>${known.map(escapeRegExp).join("|")})(?![0-9-])`);
+      // 「みんなの人権110番」 is a line's name, not the police's 110 to tap.
+      parts.push(`(?<![0-9#-])(?<!人権)(?<known>${known.map(escapeRegExp).join("|")})(?![0-9-])`);
     }
     parts.push(`(?<![0-9０-９A-Za-z])(?<number>${ANY_NUMBER})(?![0-9０-９])`);
     return new RegExp(parts.join("|"), "g");
