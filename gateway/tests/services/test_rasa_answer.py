@@ -59,10 +59,14 @@ def test_without_meta_details_every_message_stays_as_it_is():
         assert all(m.details is None for m in answer.messages)
 
 
-def test_a_lone_message_or_a_third_one_is_kept():
+def test_a_lone_message_is_kept_and_every_paragraph_after_the_head_is_details():
     [only] = to_answer([{"text": "だけ"}, meta(details=True)]).messages
     assert only == BotMessage(text="だけ")
+    # Rasa's REST channel sends each paragraph of the details as a message.
     messages = to_answer(
-        [{"text": "頭"}, {"text": "続き"}, {"text": "別の話"}, meta(details=True)]
+        [{"text": "頭"}, {"text": "続き"}, {"text": "【相談先】"}, meta(details=True)]
     ).messages
-    assert [(m.text, m.details) for m in messages] == [("頭", "続き"), ("別の話", None)]
+    assert [(m.text, m.details) for m in messages] == [("頭", "続き\n\n【相談先】")]
+    # without meta.details, nothing is folded
+    plain = to_answer([{"text": "頭"}, {"text": "続き"}]).messages
+    assert [(m.text, m.details) for m in plain] == [("頭", None), ("続き", None)]
