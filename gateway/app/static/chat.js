@@ -111,7 +111,7 @@
   function buildPattern(known) {
     const parts = [`(?<url>${URL_CHARS})`];
     if (known.length) {
-      // 「みんなの人権110番」 is a line's name, not the police's 110 to tap.
+      // The number inside a line's name (みんなの人権…番) is not the police's to tap.
       parts.push(`(?<![0-9#-])(?<!人権)(?<known>${known.map(escapeRegExp).join("|")})(?![0-9-])`);
     }
     parts.push(`(?<![0-9０-９A-Za-z])(?<number>${ANY_NUMBER})(?![0-9０-９])`);
