@@ -11,6 +11,7 @@ import time
 import pytest
 
 from app.api.routes import admin
+from app.api.routes.admin import signin
 from app.services.staff import verify
 from tests.staff import NAME, PASSWORD, accounts, copy_project, csrf_of, signed_in
 
@@ -43,7 +44,7 @@ def counted_checks(monkeypatch):
         checked.append(name)
         return verify(path, name, password)
 
-    monkeypatch.setattr(admin, "verify", counting_verify)
+    monkeypatch.setattr(signin, "verify", counting_verify)
     return checked
 
 

@@ -17,9 +17,10 @@ from datetime import date, datetime, timedelta
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app.api.routes.admin import StaffDep, render
+from app.api.routes.admin.common import render
+from app.api.routes.admin.signin import StaffDep
 from app.services.charts import bars, columns
-from staffops.records import analytics
+from staffops.records import analytics as figures
 from staffops.records.database import JST
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
@@ -54,7 +55,7 @@ def period(start: str | None, end: str | None) -> tuple[date, date, str]:
 async def figures_of(request: Request, start: str | None, end: str | None):
     first, last, note = period(start, end)
     engine = request.app.state.records
-    found = await asyncio.to_thread(analytics.figures, engine, first, last)
+    found = await asyncio.to_thread(figures.figures, engine, first, last)
     return found, note
 
 
@@ -97,7 +98,7 @@ async def analytics_csv(
 ) -> Response:
     found, _ = await figures_of(request, start, end)
     out = io.StringIO()
-    csv.writer(out).writerows(analytics.csv_rows(found))
+    csv.writer(out).writerows(figures.csv_rows(found))
     name = f"analytics-{found.start.isoformat()}-{found.end.isoformat()}.csv"
     # With a byte-order mark: spreadsheet software then reads the Japanese right.
     return Response(
