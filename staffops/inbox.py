@@ -11,8 +11,12 @@ An item:
 
     {"id", "text" (masked), "channel": "web"|"line", "time" (ISO 8601, Japan time),
      "intents": [{"name", "confidence"}, ...] (top first), "bot_reply" (masked),
-     "reason": one of REASONS, "status": "open"|"resolved", and once resolved
+     "reason": one of REASONS, "topic": the top intent's name or None,
+     "status": "open"|"resolved", and once resolved
      "resolved_by", "resolved_at", "resolution"}
+
+`list` filters by staffops.inbox_groups.Filters (reason, channel, topic,
+days in Japan time, words in the text) in the database.
 
 Text and reply are masked again on `add` (soudan.masking), whatever the
 caller did. Synchronous SQLAlchemy: from an async web app, call it in a thread.
@@ -28,6 +32,7 @@ import sqlalchemy as sa
 from soudan.masking import mask
 from soudan.normalize import MAX_CHARS
 from staffops import audit
+from staffops.inbox_groups import Filters
 from staffops.records import database
 from staffops.records.tables import inbox_items
 
@@ -68,11 +73,20 @@ class Inbox:
             row = conn.execute(query).mappings().first()
         return _item(row) if row else None
 
-    def list(self, *, include_resolved: bool = False, limit: int = 100) -> list[dict[str, Any]]:
-        """Items, newest first (open ones only unless include_resolved)."""
+    def list(
+        self,
+        *,
+        include_resolved: bool = False,
+        limit: int = 100,
+        filters: Filters | None = None,
+    ) -> list[dict[str, Any]]:
+        """Items, newest first (open ones only unless include_resolved), those
+        that match `filters` when given."""
         query = sa.select(inbox_items).order_by(inbox_items.c.time.desc(), inbox_items.c.id)
         if not include_resolved:
             query = query.where(inbox_items.c.status == "open")
+        for condition in _conditions(filters or Filters()):
+            query = query.where(condition)
         with self.engine.connect() as conn:
             rows = conn.execute(query.limit(max(1, limit))).mappings().all()
         return [_item(r) for r in rows]
@@ -101,10 +115,41 @@ class Inbox:
         assert found is not None
         return found
 
+    def topics(self) -> list[str]:
+        """The topics of the open items (for the staff page's topic filter)."""
+        query = (
+            sa.select(inbox_items.c.topic)
+            .where(inbox_items.c.status == "open", inbox_items.c.topic.isnot(None))
+            .distinct()
+        )
+        with self.engine.connect() as conn:
+            return sorted(str(t) for t in conn.execute(query).scalars())
+
     def count(self) -> int:
         query = sa.select(sa.func.count()).select_from(inbox_items)
         with self.engine.connect() as conn:
             return int(conn.execute(query.where(inbox_items.c.status == "open")).scalar_one())
+
+
+def _conditions(filters: Filters) -> list[Any]:
+    found: list[Any] = []
+    if filters.reason:
+        found.append(inbox_items.c.reason == filters.reason)
+    if filters.channel:
+        found.append(inbox_items.c.channel == filters.channel)
+    if filters.topic:
+        found.append(inbox_items.c.topic == filters.topic)
+    since, before = filters.since(), filters.before()
+    if since:
+        found.append(inbox_items.c.time >= database.to_utc(since))
+    if before:
+        found.append(inbox_items.c.time < database.to_utc(before))
+    for word in filters.words:
+        # Words come normalised (NFKC, lower case); the stored text is compared
+        # in lower case (PostgreSQL's LIKE minds case), LIKE's own wildcards in
+        # a word taken literally.
+        found.append(sa.func.lower(inbox_items.c.text).contains(word.lower(), autoescape=True))
+    return found
 
 
 def _item(row) -> dict[str, Any]:
@@ -116,6 +161,7 @@ def _item(row) -> dict[str, Any]:
         "intents": row["intents"] or [],
         "bot_reply": row["bot_reply"],
         "reason": row["reason"],
+        "topic": row["topic"],
         "status": row["status"],
     }
     if row["status"] == "resolved":
@@ -158,5 +204,7 @@ def _clean(item: dict[str, Any]) -> dict[str, Any]:
         "intents": intents,
         "bot_reply": mask(str(item.get("bot_reply") or ""))[: MAX_CHARS * 4],
         "reason": reason,
+        # The top intent, in a column of its own for the staff filter.
+        "topic": intents[0]["name"][:100] if intents else None,
         "status": "open",
     }

@@ -24,6 +24,8 @@ inbox_items = sa.Table(
     sa.Column("text", sa.Text, nullable=False),  # masked
     sa.Column("bot_reply", sa.Text, nullable=False),  # masked
     sa.Column("intents", sa.JSON, nullable=False),  # [{"name", "confidence"}], top first
+    # The top intent's name (revision 0002): what staff filter the inbox by.
+    sa.Column("topic", sa.String(100), index=True),
     sa.Column("resolved_by", sa.String(100)),
     sa.Column("resolved_at", sa.DateTime(timezone=True)),
     sa.Column("resolution", sa.JSON),

@@ -62,7 +62,7 @@ def test_the_command_line_migrates(url):
 
     assert run("upgrade").returncode == 0
     current = run("current")
-    assert current.returncode == 0 and "0001_records" in current.stdout, current.stderr
+    assert current.returncode == 0 and "0002_inbox_topic (head)" in current.stdout, current.stderr
     assert run("downgrade", "base").returncode == 0
     engine = database.create(url)
     try:
