@@ -17,6 +17,9 @@ Rules, each refused with a message in Japanese and English:
   never twice in the training data, never equal to a held-out message
   (chatbot/heldout/nlu.yml stays unseen);
 - a new intent's name matches `^[a-z][a-z0-9_]{2,40}$` and is not taken;
+  from the staff pages it is generated (`generated_name`: staff_topic_001,
+  ...) and the topic is known by its Japanese title (the answer's `label`,
+  which soudan.catalogue.intent_label shows);
 - a new answer states facts only through `{placeholders}` into
   soudan/knowledge.yml: no digit and no URL outside them; a new phone number
   needs a knowledge-file entry with its source first (an engineer's change);
@@ -261,6 +264,42 @@ def check_intent_name(name: str, project: Project) -> None:
             f"the name {name!r} is already taken",
             name=name,
         )
+
+
+GENERATED_PREFIX = "staff_topic_"
+MAX_TITLE = 40
+
+
+def generated_name(project: Project) -> str:
+    """The next free generated intent name: staff_topic_001, staff_topic_002, ...
+
+    Staff name a topic in Japanese; the id the tools need is made here, never
+    typed (a number, since no Japanese title spells a valid id)."""
+    taken = set(domain_intents(project)) | set(all_answers(project))
+    taken |= {intent for intent, _ in training_examples(project).values()}
+    numbers = [
+        int(name[len(GENERATED_PREFIX) :])
+        for name in taken
+        if name.startswith(GENERATED_PREFIX) and name[len(GENERATED_PREFIX) :].isdigit()
+    ]
+    return f"{GENERATED_PREFIX}{max(numbers, default=0) + 1:03d}"
+
+
+def check_title(title: str) -> str:
+    text = re.sub(r"\s+", " ", _NOT_PRINTABLE.sub("", str(title or ""))).strip()
+    if not has_words(text):
+        raise Refused("話題の名前（日本語）を書いてください", "the topic needs a Japanese title")
+    if len(text) > MAX_TITLE:
+        raise Refused(
+            f"話題の名前は{MAX_TITLE}文字までにしてください",
+            f"the title is longer than {MAX_TITLE} characters",
+        )
+    if "{" in text or "}" in text or re.search(r"[0-9０-９]", text):
+        raise Refused(
+            "話題の名前に数字や「{」「}」は使えません（番号などは回答文に差し込んでください）",
+            "a title cannot carry digits or braces",
+        )
+    return text
 
 
 def _lookup(data: Any, path: str) -> Any:
@@ -591,21 +630,28 @@ def label_out_of_scope(text: str, **kwargs) -> Change:
 
 
 def new_topic(
-    name: str,
+    name: str | None,
     examples: list[str],
     answer: str,
     hotlines: list[str],
     *,
+    title: str | None = None,
     root=None,
     who: str | None = None,
     inbox_id: str | None = None,
     validate: bool = True,
     min_examples: int = MIN_NEW_TOPIC_EXAMPLES,
 ) -> Change:
-    """A new FAQ topic: intent, examples, rule, domain entry and answer, in one checked change."""
+    """A new FAQ topic: intent, examples, rule, domain entry and answer, in one checked change.
+
+    `name` None: the name is generated (staff_topic_NNN) and `title`, the
+    Japanese name staff gave, is required; it is kept as the answer's `label`."""
     project = Project.at(root)
     with file_lock(project.lock_file, timeout=900, what="staff change"):
         try:
+            label_text = check_title(title) if (title is not None or name is None) else None
+            if name is None:
+                name = generated_name(project)
             check_intent_name(name, project)
             answer_text, keys = check_answer(answer, hotlines, project)
             cleaned, notes = check_examples(list(examples), project, name)
@@ -622,6 +668,8 @@ def new_topic(
             rules = [*_staff_rule_intents(project), name]
             answers = _staff_answers(project)
             answers[name] = {"text": answer_text, "hotlines": keys}
+            if label_text:
+                answers[name]["label"] = label_text
             domain = domain_with_intent(project.domain.read_text(encoding="utf-8"), name)
             contents = {
                 project.staff_nlu: render_nlu(blocks),
@@ -631,7 +679,7 @@ def new_topic(
             }
             commit(project, contents, validate)
         except StaffOpsError as error:
-            _refusal(project, who, "new_topic", error, intent=name)
+            _refusal(project, who, "new_topic", error, intent=name, title=title)
             raise
         if len(cleaned) < 10:
             notes.append(
@@ -648,7 +696,7 @@ def new_topic(
         )
         audit.record(
             "new_topic",
-            {**change.as_dict(), "answer": answer_text, "hotlines": keys},
+            {**change.as_dict(), "answer": answer_text, "hotlines": keys, "title": label_text},
             who=who,
             root=project,
         )
