@@ -10,7 +10,7 @@ model `make train` made as the live model:
    page (retrain → evaluate → gate). A real change of the data: the gate
    should accept it.
 2. "damaged": the same data with every training example of one intent
-   (faq_automated_voice) removed, retrained and compared. The gate should
+   (the catalogue entry faq/automated_voice) removed, retrained and compared. The gate should
    refuse it, naming that intent.
 
 Prints each decision (the command line's table and the Japanese lines the
@@ -41,11 +41,11 @@ from staffkit import copy_project  # noqa: E402
 
 from staffops import jobs, models, teach  # noqa: E402
 
-DAMAGED = "faq_automated_voice"
+DAMAGED = "faq/automated_voice"
 TAUGHT = [
-    ("知らない番号から毎晩のように着信があって眠れへん、出たほうがええの？", "faq_unknown_number"),
-    ("録音された声で未納料金があると言われた、1番を押せって", "faq_automated_voice"),
-    ("SNSに悪口を書かれて拡散されてる、どうしたら消せる？", "sns_defamation"),
+    ("知らない番号から毎晩のように着信があって眠れへん、出たほうがええの？", "faq/unknown_number"),
+    ("録音された声で未納料金があると言われた、1番を押せって", "faq/automated_voice"),
+    ("SNSに悪口を書かれて拡散されてる、どうしたら消せる？", "faq/sns_defamation"),
 ]
 
 

@@ -27,14 +27,14 @@ class Trigger:
 # Now, or about to happen (not 今日・今週, not the いま of 「ないまま」).
 _NOW = (
     r"(?:今(?![日週月年度回後朝晩も]|でも|からでも|になって|なら)|いま(?![すせしまさでだも])|イマ|今から(?!でも)|いまから(?!でも)|これから(?!どう|何か起|なにか起)|今すぐ|いますぐ|"
-    r"もうすぐ|今日中|きょう中|今夜|至急|急いで|なう)"
+    r"もうすぐ|今日中|きょう中|今夜|至急|急いで|なう|ただいま|只今)"
 )
 _PEOPLE = (
     r"(?:警察|刑事|警官|検事|検察|銀行|協会|職員|役所|市役所|区役所|弁護士|部下|同僚|後輩|上司|"
     r"男|女|人|者|やつ|ヤツ|業者|受け子|犯人|誰か|使い|係|係員|担当|息子|孫|甥|"
     r"ぎんこう|けいさつ|おとこ|おんな|ひと|しょくいん|べんごし|はんにん|おまわりさん|相手)"
 )
-_HOME = r"(?:家|いえ|うち|自宅|玄関|げんかん|部屋|マンション|アパート|門|近所)"
+_HOME = r"(?:家|いえ|うち|自宅|玄関|げんかん|部屋|マンション|アパート|オートロック|門|近所)"
 # Someone there now or arriving (「来てる」「向かってる」「着いた」), never a past
 # visit (「家に来た人に渡した」) nor a call or a message that came (「電話が来た」).
 _THERE = (
@@ -52,7 +52,7 @@ _COLLECT = (
     r"(?<!印鑑)(?<!はんこ)(?<!ハンコ)(?:取りに|とりに|受け取りに|うけとりに|回収しに|回収に|預かりに|"
     r"あずかりに|もらいに|集金に|引き取りに)(?:来(?!た)|く(?!れ)|き(?!た)|行(?!った|ってる|っと)|伺|うかが)"
 )
-_COMING = rf"{_PEOPLE}.{{0,6}}(?:{_HOME}(?:に|まで)?)?(?:伺います|うかがいます|来るって|くるって|来るそう|来るらしい|来るみたい|来ると言|来ます(?!か))"
+_COMING = rf"{_PEOPLE}.{{0,6}}(?:{_HOME}(?:に|まで)?)?(?:伺います|うかがいます|来るって|くるって|来るそう|来るらしい|来るみたい|来ると言|来ます(?!か)|行くって|いくって|行かせる|向かわせる|向かうって)"
 _CARD_CASH = r"(?:カード|キャッシュカード|通帳|現金|お金|おかね|金|暗証番号)"
 _ATM = r"(?:ATM|atm|エーティーエム|えーてぃーえむ|現金自動)"
 _AT_ATM = (
@@ -84,6 +84,19 @@ _STAY_ON = (
 _DEMAND = r"(?:言え|教えろ|教えて|振り込め|移せ|送れ|払え|出せ|用意しろ|用意して|しろ|画面共有)"
 _THREAT = r"(?:殺す|ころす|殺される|殺害|殺したる|刺す|火をつけ|燃やす|痛い目|いたいめ|ただじゃおかない|ただでは済まな)"
 _HELP = r"(?:助けて|たすけて|タスケテ|誰か来て)"
+
+# Scenes that say by themselves that they are happening now, even after a
+# story of yesterday's call (「昨日変な電話があった。家の前で男が2人ずっとうちを見てる」):
+# someone lingering at the house, or the one who took the card still near.
+_LINGERING = re.compile(
+    rf"{_HOME}(?:の前|の外|の周り|のまわり|の近く|のそば)(?:に|で|を)?.{{0,16}}(?:ずっと|まだ).{{0,14}}"
+    r"(?:てる|ている|ています|てます|とる)"
+)
+_STILL_NEAR = re.compile(
+    r"(?:出ていった|出て行った|出ていきました|帰った|去った)ばかり.{0,12}(?:まだ)?(?:近く|そば|この辺)に(?:いる|い|おる)|"
+    r"まだ(?:近く|そば|この辺)に(?:いる|い|おる)"
+)
+_SCENES = (_LINGERING, _STILL_NEAR)
 
 _RULES: list[tuple[str, re.Pattern[str]]] = [
     # someone at the door, or a collector for a card or cash on the way
@@ -117,6 +130,8 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
     ("door", re.compile(r"(?:ピンポン|インターホン|チャイム)が?(?:鳴|なっ|押され)")),
+    ("door", _LINGERING),
+    ("door", _STILL_NEAR),
     # at the ATM, or on the way there, following instructions
     ("atm", re.compile(rf"{_ATM}.{{0,6}}{_AT_ATM}")),
     ("atm", re.compile(rf"{_NOW}.{{0,10}}{_ATM}")),
@@ -201,7 +216,7 @@ _DONE = re.compile(
     r"でいました|ていました"
 )
 _STRONG_NOW = re.compile(
-    r"今(?![日週月年度回後朝晩も]|でも|からでも|になって|なら|思|おも)|いま(?![まさせすしも]|おも|思)|これから|なう|来てる|来ている|向かって|着いた|"
+    r"今(?![日週月年度回後朝晩もは]|でも|からでも|になって|なら|思|おも)|いま(?![まさせすしもは]|おも|思)|これから|なう|来てる|来ている|向かって|着いた|"
     r"つながってる|繋がってる|通話中|電話中"
 )
 # A story told afterwards (「昨日…来て」) is not happening now, unless it says so.
@@ -227,17 +242,21 @@ _PRESENT_NOW = (
 # A call still going on: who the caller claims to be is enough.
 _ONGOING_CALL = re.compile(
     r"通話中|電話中|でんわちゅう|電話口|通話継続中|つながって|繋がって|話しながら|話してる|話してます|"
-    r"話している|切るな|切らないで|スピーカー|まだ通話|まだ電話|保留中|待てって|待てと|話しよ"
+    r"話している|切るな|切らないで|スピーカー|まだ通話|まだ電話|保留中|待てって|待てと|話しよ(?!う)|"
+    r"切らせてくれない|切らせてもらえない"
 )
 _CALLER_CLAIMS = re.compile(
     r"警察|けいさつ|刑事|検事|検察|捜査|逮捕|容疑|被疑者|NTT|総務省|税務署|弁護士|銀行協会|金融庁|示談|事故|"
     r"公務執行妨害|録音されて"
 )
+# On a call still going on, an automated voice's operator or a threat to an
+# account is enough too (「1を押したらオペレーターにつながって、今話してる最中」).
+_ON_THE_LINE = re.compile(r"自動音声|オペレーター|凍結|未納|未払い")
 _CONCEPTS = [
     (
         "atm",
         r"ATM|atm|(?:銀行|振込|郵便局)の?窓口|おろ|下ろ|引き出|銀行(?:に(?:いる|い|来|着|向|行)|で|の前|の駐車場|(?=[!！。、]|$))|"
-        r"郵便局|ネットバンキング|限度額|銀行のアプリ",
+        r"郵便局|ネットバンキング|限度額|銀行のアプリ|ぎんこう(?:へ|に|まで)",
     ),
     (
         "transfer",
@@ -275,7 +294,7 @@ _CONCEPTS = [
     (
         "money",
         r"お金|現金|金を|保証金|保釈金|示談金|税金|手数料|払わない|払え|用意しろ|カード|かーど|げんきん|おかね|"
-        r"\d+万|金持って|金もって|持って来い|持ってこい|に会う|にあう|と会う",
+        r"\d+万|金持って|金もって|持って来い|持ってこい|に会う|にあう|と会う|小切手|こぎって",
     ),
 ]
 _CONCEPT_RES = [(kind, re.compile(p, re.IGNORECASE)) for kind, p in _CONCEPTS]
@@ -301,7 +320,8 @@ def _last_stop(norm: str, at: int) -> int:
 _OVER = re.compile(
     r"誰も来ない|だれも来ない|だれもこない|もう(?:電話)?(?:は|を)?切(?:った(?!ら)|りました|ってる|ってます)|"
     r"(?:電話|通話)(?:は|を)?(?:もう)?切(?:った(?!ら)|りました|ってる|ってます)|"
-    r"帰っ(?:た|てった|ていった|ていきました)(?!ふり|フリ)|いなくなった|去っていった|立ち去"
+    r"帰っ(?:た|てった|ていった|ていきました)(?!ふり|フリ|ばかり)|いなくなった|去っていった|立ち去|"
+    r"警察署で|警察署に(?:いる|い|来)|交番で|被害届"
 )
 
 
@@ -327,7 +347,8 @@ def _broad(norm: str) -> Trigger | None:
                 return Trigger("now:" + kind, f"{match.group(0)}…{found.group(0)}")
     call = _ONGOING_CALL.search(norm)
     if call:
-        claim = _CALLER_CLAIMS.search(norm[max(0, call.start() - _WINDOW) : call.end() + _WINDOW])
+        around = norm[max(0, call.start() - _WINDOW) : call.end() + _WINDOW]
+        claim = _CALLER_CLAIMS.search(around) or _ON_THE_LINE.search(around)
         if claim:
             return Trigger("now:call", f"{call.group(0)}…{claim.group(0)}")
     return None
@@ -350,7 +371,7 @@ def detect(text: str | None, scam_context: bool = False) -> Trigger | None:
         around = norm[max(0, match.start() - 12) : match.end() + 12]
         if _HYPOTHETICAL.search(around):
             continue
-        if _EARLIER.search(norm) and not _NOW_RE.search(norm):
+        if _EARLIER.search(norm) and not _NOW_RE.search(norm) and pattern not in _SCENES:
             continue
         if _DONE.search(norm, match.start()) and not _STRONG_NOW.search(norm):
             continue

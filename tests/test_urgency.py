@@ -70,6 +70,11 @@ def test_a_door_story_needs_the_scam_in_context_or_in_words():
         # 今も = still, 今からでも = even now
         "昨日家に来た人に言われて、封筒は今も手元にあります。大丈夫でしょうか",
         "昨日カードを渡してしまいました。今日また電話があって、今からでも何かできますか",
+        # the police are already there; 今は after last year's story is not "right now"
+        "今、警察署で警察の方と一緒に被害届を書いています。カード会社への連絡はどうすればいいでしょうか",
+        "息子が去年、詐欺の受け子をやらされて逮捕されました。今は家族としてどう支えていけばいいでしょうか",
+        # 電話しようとしてた is not a call going on (話しよる is)
+        "母のスマホに「料金が未納です、ご連絡ください」ってメッセ来てて電話しようとしてたから止めた",
     ],
 )
 def test_stories_told_afterwards_are_not_urgent(text):
@@ -84,6 +89,16 @@ def test_stories_told_afterwards_are_not_urgent(text):
         "孫から電話で、会社のお金使い込んでもうたから今日中にいるて。夕方に上司が取りに来るて",
         # 「会ったことない」 is not 「来ることはない」
         "彼女（アプリで知り合ってまだ会ったことない）に、今から50万送金するとこ",
+        # someone lingering at the house now, after yesterday's call about money or times at home
+        "家の前に知らない車が止まってて、男が2人ずっとうちを見てる。昨日、資産状況を聞かれる電話があった",
+        "知らない男がマンションのオートロックの前でずっとうちの部屋番号を押してる。昨日在宅の時間を聞かれた",
+        # the card is gone, but the one who took it is still near
+        "銀行の人にカードを渡してしまいました。その人が今出ていったばかりで、まだ近くにいると思います",
+        # a collector sent, a call that will not end, keigo ただいま in kana
+        "知らない人から電話で 親が事故ったから今から迎えの人行くって 住所言っちゃった",
+        "相手がずっと電話口で「切ったら口座が凍結される」と言って切らせてくれない。今もつながってます",
+        "自動音声で1を押したらオペレーターにつながって、今話してる最中です",
+        "ただいま むすこから でんわが あり こぎってを なくしたと いうので ぎんこうへ いく したくを して おります",
     ],
 )
 def test_scenes_still_under_way_are_urgent(text):
@@ -104,6 +119,11 @@ def test_scenes_still_under_way_are_urgent(text):
         ),
         ("電話を切るなといわれて、今スピーカーでつながってます", True),
         ("家の前に車止まってて、電話で「出てこい」って言われてる、どうしたらいい", True),
+        (
+            "息子が去年、詐欺の受け子をやらされて逮捕されました。今は家族としてどう支えればいい",
+            False,
+        ),
+        ("今、警察署で被害届を書いています。カード会社への連絡は？", False),
     ],
 )
 def test_the_models_urgent_reading_needs_something_urgent(text, plausible):
