@@ -127,11 +127,12 @@ def test_the_staff_pages_have_no_wcag22_aa_violation(browser: Browser, staff_sit
             ("models", "再学習・公開"),
             ("analytics", "相談の傾向"),
             ("audit", "操作記録"),
+            ("entries/new", "新しい話題"),
         ]:
             page.goto(f"{staff_site}/admin/{path}")
             expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
             assert_no_violations(page, f"/admin/{path}")
-            screenshot(page, f"{size}-staff-{path}", full_page=True)
+            screenshot(page, f"{size}-staff-{path.replace('/', '-')}", full_page=True)
         expect(page.locator("table.audit tbody tr").first).to_be_visible()
         assert errors == []
     finally:

@@ -1,7 +1,10 @@
 """The review inbox: what the assistant did not understand well, for staff to handle.
 
-Teaching from an item is in entries.py; this file lists the items and
-resolves them (each resolution audited).
+Near-identical items are one group (staffops.inbox_groups): a count, the
+newest time, every reason and channel; handling a group handles each of its
+items, each resolution in the audit log. The page is filtered by its query
+string (reason, channel, topic, days, words): a plain GET form, no script
+needed. Teaching from a group is in entries.py; this file lists and resolves.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from app.api.routes.admin.signin import Staff, StaffDep, StaffPost
 from app.core.config import Settings
 from staffops import audit, labels, teach
 from staffops.errors import StaffOpsError
+from staffops.inbox import CHANNELS, Inbox
+from staffops.inbox_groups import group, read_filters
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
@@ -29,51 +34,103 @@ REASONS = {
     "feedback_negative": "「役に立たなかった」",
     "misroute": "違う話題に答えた可能性",
     "ambiguous": "読み取りが曖昧",
+    "abandoned": "途中で会話をやめた",
 }
+CHANNEL_NAMES = {"web": "ウェブ", "line": "LINE"}
+# Enough for a day's worth of misses; groups make far fewer rows to read.
+LIST_LIMIT = 500
+
+
+def inbox_of(request: Request) -> Inbox:
+    # The records engine the gateway keeps (app.state.records): the inbox's
+    # own filters and topics, which the review service does not pass through.
+    return Inbox(request.app.state.records)
+
+
+def choices(settings: Settings) -> dict[str, Any]:
+    """What staff can choose from: every intent and catalogue entry by its
+    Japanese name and one line about it, sorted by name; hotlines by name."""
+    proj = project(settings)
+    label, describe = labels.labeller(proj), labels.describer(proj)
+    knowledge = teach.knowledge_data(proj)
+    intents = sorted(
+        (
+            {"name": i, "title": label(i), "about": describe(i)}
+            for i in teach.label_names(proj)
+            if i != teach.OUT_OF_SCOPE
+        ),
+        key=lambda c: c["title"],
+    )
+    hotlines = [
+        {"key": key, "name": spec.get("short_name") or spec["name"], "number": str(spec["number"])}
+        for key, spec in knowledge["hotlines"].items()
+    ]
+    return {"intents": intents, "hotlines": hotlines, "label": label}
+
+
+def group_views(items: list[dict[str, Any]], label: Callable[[str], str]) -> list[dict[str, Any]]:
+    views = []
+    for found in group(items):
+        first = found.first
+        views.append(
+            {
+                "id": found.id,
+                "ids": found.ids,
+                "count": found.count,
+                "newest": found.newest,
+                "text": first["text"],
+                "others": found.texts[1:],
+                "reasons": [REASONS.get(r, "その他") for r in found.reasons],
+                "channels": [CHANNEL_NAMES.get(c, c) for c in found.channels],
+                "intents": [
+                    {**guess, "label": label(guess.get("name"))}
+                    for guess in first.get("intents") or []
+                ],
+                "bot_reply": first.get("bot_reply"),
+            }
+        )
+    return views
 
 
 async def inbox_page(
     request: Request,
     settings: Settings,
-    review: Any,
     staff: Staff,
     message: str = "",
     error: str = "",
     status: int = 200,
 ) -> HTMLResponse:
-    intents: list[str] = []
-    hotlines: list[str] = []
-    label: Callable[[str], str] = str
+    chosen: dict[str, Any] = {"intents": [], "hotlines": [], "label": str}
     try:
-        proj = project(settings)
-        intents, hotlines, label = await asyncio.to_thread(
-            lambda: (
-                teach.label_names(proj),
-                sorted(teach.knowledge_data(proj)["hotlines"]),
-                labels.labeller(proj),
-            )
-        )
+        chosen = await asyncio.to_thread(choices, settings)
     except (OSError, ValueError) as exc:  # no project tree here (STAFF_PROJECT_ROOT)
         error = error or f"プロジェクトのファイルを読めません（STAFF_PROJECT_ROOT）: {exc}"
         status = 503 if status == 200 else status
-    items = await review.items()
-    for item in items:
-        item["reason_label"] = REASONS.get(item.get("reason"), item.get("reason"))
-        for guess in item.get("intents") or []:
-            guess["label"] = label(guess.get("name"))
+    label = chosen["label"]
+    inbox = inbox_of(request)
+    topics = await asyncio.to_thread(inbox.topics)
+    filters, notes = read_filters(
+        dict(request.query_params),
+        reasons=REASONS,
+        channels=CHANNELS,
+        topics=topics,
+    )
+    items = await asyncio.to_thread(inbox.list, limit=LIST_LIMIT, filters=filters)
+    groups = group_views(items, label)
     return render(
         request,
         "inbox.html",
         {
-            "items": items,
-            # Japanese names, sorted by them; the value stays the id the tools need.
-            "intents": sorted(
-                ((i, label(i)) for i in intents if i != teach.OUT_OF_SCOPE),
-                key=lambda pair: pair[1],
-            ),
-            "hotlines": hotlines,
+            "groups": groups,
+            "item_count": len(items),
+            "intents": chosen["intents"],
+            "filters": filters,
+            "filter_q": " ".join(filters.words),
+            "reasons": REASONS,
+            "channels": {c: CHANNEL_NAMES.get(c, c) for c in sorted(CHANNELS)},
+            "topics": sorted(((t, label(t)) for t in topics), key=lambda pair: pair[1]),
             "message": message,
-            "error": error,
+            "error": error or " ".join(notes),
         },
         staff,
         status,
@@ -81,10 +138,45 @@ async def inbox_page(
 
 
 @router.get("/inbox", response_class=HTMLResponse)
-async def inbox(
-    request: Request, settings: SettingsDep, review: ReviewDep, staff: StaffDep
-) -> HTMLResponse:
-    return await inbox_page(request, settings, review, staff)
+async def inbox(request: Request, settings: SettingsDep, staff: StaffDep) -> HTMLResponse:
+    return await inbox_page(request, settings, staff)
+
+
+async def open_items(review: Any, ids: list[str]) -> list[dict[str, Any]]:
+    found = []
+    for item_id in dict.fromkeys(ids):
+        item = await review.get_item(item_id[:40])
+        if item is not None and item.get("status") == "open":
+            found.append(item)
+    return found
+
+
+async def resolve_all(
+    settings: Settings,
+    review: Any,
+    staff: Staff,
+    items: list[dict[str, Any]],
+    operation: str,
+    change: teach.Change | None,
+) -> None:
+    """Resolve each item with the same resolution, each in the audit log."""
+    resolution = {"operation": operation, **(change.as_dict() if change else {})}
+    group_id = items[0]["id"]
+    for item in items:
+        await review.resolve(item["id"], staff.name, resolution)
+        await asyncio.to_thread(
+            audit.record,
+            "inbox_resolve",
+            {
+                "item": item["id"],
+                "operation": operation,
+                "reason": item.get("reason"),
+                "group": group_id,
+                "group_size": len(items),
+            },
+            who=staff.name,
+            root=project(settings),
+        )
 
 
 async def resolve_with(
@@ -93,48 +185,38 @@ async def resolve_with(
     review: Any,
     staff: Staff,
     item_id: str,
+    also: list[str] | None,
     operation: str,
     run,
 ) -> HTMLResponse:
     """Run a change for an open item (`run(item)`: a teach.Change or None), then
-    resolve it and audit the resolution; the inbox page says what happened."""
-    item = await review.get_item(item_id)
-    if item is None or item.get("status") != "open":
+    resolve it and the other open items of its group (`also`), each audited;
+    the inbox page says what happened."""
+    items = await open_items(review, [item_id, *(also or [])])
+    if not items or items[0]["id"] != item_id:
         return await inbox_page(
             request,
             settings,
-            review,
             staff,
             error="この項目はありません（処理済みか期限切れ）。",
             status=404,
         )
     try:
-        change = await asyncio.to_thread(run, item)
+        change = await asyncio.to_thread(run, items[0])
     except (StaffOpsError, FileNotFoundError, TimeoutError) as error:
-        return await inbox_page(
-            request, settings, review, staff, error=staff_message(error), status=422
-        )
-    resolution = {"operation": operation, **(change.as_dict() if change else {})}
-    await review.resolve(item_id, staff.name, resolution)
-    await asyncio.to_thread(
-        audit.record,
-        "inbox_resolve",
-        {"item": item_id, "operation": operation, "reason": item.get("reason")},
-        who=staff.name,
-        root=project(settings),
-    )
+        return await inbox_page(request, settings, staff, error=staff_message(error), status=422)
+    await resolve_all(settings, review, staff, items, operation, change)
+    label = labels.labeller(project(settings))
     done = {
-        "label": f"「{change.intent}」の例文として追加しました。" if change else "",
+        "label": f"「{label(change.intent)}」の例文として追加しました。" if change else "",
         "out_of_scope": "対象外の例文として追加しました。",
-        "new_topic": f"新しい話題「{change.intent}」を追加しました。" if change else "",
         "dismiss": "受信箱から外しました（学習なし）。",
     }[operation]
-    if change and change.notes:
-        done += " " + " ".join(change.notes)
+    if len(items) > 1:
+        done += f"（まとめて{len(items)}件を処理しました）"
     return await inbox_page(
         request,
         settings,
-        review,
         staff,
         message=done + " 反映には再学習が必要です。" if change else done,
     )
@@ -144,6 +226,7 @@ async def resolve_with(
 async def dismiss_item(
     request: Request, item_id: str, settings: SettingsDep, review: ReviewDep, staff: StaffPost
 ) -> HTMLResponse:
+    also = (await request.form()).getlist("items")
     return await resolve_with(
-        request, settings, review, staff, item_id, "dismiss", lambda item: None
+        request, settings, review, staff, item_id, [str(a) for a in also], "dismiss", lambda i: None
     )

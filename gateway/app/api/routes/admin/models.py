@@ -18,6 +18,7 @@ from app.api.routes.admin.signin import StaffDep, StaffPost
 from app.core.config import Settings
 from staffops import jobs, labels
 from staffops import models as staff_models
+from staffops.display import time_ja
 from staffops.errors import StaffOpsError
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
@@ -83,6 +84,10 @@ async def job_status(job_id: str, settings: SettingsDep, staff: StaffDep) -> JSO
     body = {
         key: job.get(key) for key in ("id", "state", "stage", "percent", "messages", "finished")
     }
+    # Times as every staff page writes them (the page's script only copies text).
+    body["messages"] = [
+        {**m, "time_ja": time_ja(m.get("time"))} for m in body.get("messages") or []
+    ]
     body["outcome"] = (job.get("result") or {}).get("outcome")
     body["state_ja"] = jobs.STATE_JA.get(job["state"], job["state"])
     body["stage_ja"] = jobs.STAGE_JA.get(job["stage"], job["stage"])
