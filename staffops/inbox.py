@@ -44,6 +44,7 @@ REASONS = {
     "feedback_negative",
     "misroute",
     "ambiguous",
+    "abandoned",
 }
 TOP_INTENTS = 5
 

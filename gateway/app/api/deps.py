@@ -10,7 +10,7 @@ from fastapi import Depends, HTTPException, Request, Response
 from app.core.config import Settings
 from app.services.rasa import RasaClient
 from app.services.review import Review
-from app.services.store import ResilientStore, StoreUnavailable
+from app.services.store import Store, StoreUnavailable
 
 # secrets.token_urlsafe(32): 43 characters of the URL-safe base64 alphabet.
 CONVERSATION_ID = re.compile(r"[A-Za-z0-9_-]{43}")
@@ -20,7 +20,7 @@ async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-async def get_store(request: Request) -> ResilientStore:
+async def get_store(request: Request) -> Store:
     return request.app.state.store
 
 
@@ -35,7 +35,7 @@ async def get_review(request: Request) -> Review:
 # The dependencies are `async def` even where they do not await: FastAPI runs a
 # plain `def` dependency in its thread pool, a thread hop on every request.
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-StoreDep = Annotated[ResilientStore, Depends(get_store)]
+StoreDep = Annotated[Store, Depends(get_store)]
 RasaDep = Annotated[RasaClient, Depends(get_rasa)]
 ReviewDep = Annotated[Review, Depends(get_review)]
 

@@ -122,6 +122,11 @@ class Settings(BaseSettings):
     STAFF_LOGIN_WINDOW: int = Field(default=300, ge=1)
     # Seconds the last user message of a LINE conversation is kept for feedback.
     FEEDBACK_CONTEXT_TTL: int = Field(default=24 * 3600, ge=60)
+    # A confident answer to a conversation's first question followed by
+    # nothing (no message, no feedback) for this many seconds goes into the
+    # staff inbox as "abandoned"; looked for every ABANDONED_SWEEP_EVERY seconds.
+    ABANDONED_AFTER: float = Field(default=30 * 60, gt=0)
+    ABANDONED_SWEEP_EVERY: float = Field(default=60, gt=0)
 
     @field_validator("RASA_URLS", "ALLOWED_HOSTS", "TRUSTED_PROXIES", mode="before")
     @classmethod

@@ -68,6 +68,7 @@ from app.services.line_ledger import EventLedger, Pending
 from app.services.line_messages import MAX_POSTBACK_DATA, MAX_QUICK_REPLIES, to_line
 from app.services.rasa import Answer, RasaClient, RasaUnavailable
 from app.services.review import Review, thanks
+from app.services.turns import Turns
 from soudan.masking import mask
 
 log = logging.getLogger(__name__)
@@ -199,6 +200,7 @@ class LineBot:
         review: Review | None = None,
         dead_letters: DeadLetters | None = None,
         max_attempts: int = 5,
+        turns: Turns | None = None,
     ) -> None:
         self.parser = WebhookParser(secret)
         self.api = api
@@ -208,6 +210,8 @@ class LineBot:
         self.forget = forget  # async (conversation id) -> None
         self.clock = clock
         self.review = review
+        # What is recorded after a reply, as for the web chat (app.services.turns).
+        self.turns = turns
         self.dead_letters = dead_letters
         self.max_attempts = max_attempts
         self.limit = asyncio.Semaphore(concurrency)
@@ -360,32 +364,15 @@ class LineBot:
         return await self._review(cid, text, answer)
 
     async def _review(self, cid: str, text: str, answer: Answer) -> list[BotMessage]:
-        """Inbox item when the answer is flagged; feedback quick replies when it has a topic."""
-        meta = answer.meta
-        if self.review is None or meta is None:
+        """The turn recorded (inbox, feedback context, turn log, signals);
+        the feedback quick replies when the answer has a topic."""
+        if self.turns is None or answer.meta is None:
             return answer.messages
-        try:
-            await self.review.log_turn(channel="line", text=text, meta=meta)
-            if meta.review:
-                await self.review.add_item(
-                    text=text,
-                    channel="line",
-                    reason=meta.review,
-                    intents=meta.intents,
-                    bot_reply=answer.text,
-                )
-            if meta.topic:
-                context = {
-                    "topic": meta.topic,
-                    "intents": meta.intents,
-                    # A button's payload is not what the person wrote.
-                    "text": "" if text.startswith("/") else text,
-                    "reply": answer.text,
-                }
-                await self.review.remember_answer(cid, context)
-                return with_feedback(answer.messages, meta.topic)
-        except Exception:  # review never breaks a reply
-            log.exception("LINE review bookkeeping failed")
+        rated = await self.turns.answered(
+            channel="line", conversation=cid, text=text, answer=answer
+        )
+        if rated and answer.meta.topic:
+            return with_feedback(answer.messages, answer.meta.topic)
         return answer.messages
 
     async def _feedback(self, cid: str, topic: str, helpful: bool) -> list[BotMessage]:
@@ -394,6 +381,11 @@ class LineBot:
                 context = await self.review.take_answer(cid, topic)
                 if context is not None:
                     await self.review.count_feedback(topic, helpful, "line")
+                    if self.turns is not None:
+                        await self.turns.feedback_given(cid)
+                    last = (await self.turns.last(cid) if self.turns else None) or {}
+                    if last.get("topic") == topic:
+                        context = {**last, **context}
                     if not helpful and context.get("text"):
                         await self.review.add_item(
                             text=context["text"],

@@ -18,20 +18,18 @@ well within a second, from this process's memory.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
-from redis.exceptions import RedisError
+
+from app.core.redis import Shared, as_shared
 
 T = TypeVar("T")
-# Down, refusing, or slow past the timeout.
-REDIS_FAILURES = (RedisError, OSError, TimeoutError)
 
 log = logging.getLogger(__name__)
 
@@ -80,18 +78,26 @@ return claimed
 
 
 class EventLedger:
-    def __init__(self, redis: aioredis.Redis | None, prefix: str, timeout: float = 0.3) -> None:
-        self.redis = redis
+    def __init__(
+        self, redis: Shared | aioredis.Redis | None, prefix: str, timeout: float = 0.3
+    ) -> None:
+        # The process's one client and fallback (app.core.redis), every call
+        # within LINE's budget; the memory side is the ledger's own, since an
+        # event must stay claimed across calls.
+        self.shared = as_shared(redis, prefix, timeout)
+        self.redis = self.shared.redis
         self.timeout = timeout
         self.seen_prefix = f"{prefix}line:seen:"
         self.pending_key = f"{prefix}line:pending"
         self.lease_prefix = f"{prefix}line:lease:"
         self.memory = _Memory()
-        self._claim = redis.register_script(CLAIM) if redis is not None else None
+        self._claim = self.redis.register_script(CLAIM) if self.redis is not None else None
 
-    async def _redis(self, call: Awaitable[T]) -> T:
-        """A Redis call that gives up after `timeout` seconds (TimeoutError)."""
-        return await asyncio.wait_for(call, self.timeout)
+    async def _run(
+        self, what: str, remote: Callable[[Any], Awaitable[T]], local: Callable[[], T]
+    ) -> T:
+        """`remote(redis)` within `timeout` seconds, else `local()`."""
+        return await self.shared.run(what, remote, local, budget=self.timeout)
 
     async def claim(self, event_id: str, pending: Pending) -> bool:
         """True the first time an event id is claimed; then it is pending."""
@@ -101,17 +107,20 @@ class EventLedger:
         """`claim` for each event, in one Redis round trip (at most `timeout`)."""
         if not events:
             return []
-        if self._claim is not None:
-            keys = [self.pending_key, *(self.seen_prefix + event_id for event_id, _ in events)]
-            args: list[Any] = [SEEN_SECONDS]
-            for event_id, pending in events:
-                args += [event_id, pending.dump()]
-            try:
-                claimed = await self._redis(self._claim(keys=keys, args=args))
-                return [bool(c) for c in claimed]
-            except REDIS_FAILURES as exc:
-                log.warning("Redis failed (%r): LINE events de-duplicated in memory", exc)
-        return [self._claim_in_memory(event_id, pending) for event_id, pending in events]
+        keys = [self.pending_key, *(self.seen_prefix + event_id for event_id, _ in events)]
+        args: list[Any] = [SEEN_SECONDS]
+        for event_id, pending in events:
+            args += [event_id, pending.dump()]
+
+        async def remote(_redis: Any) -> list[bool]:
+            claimed = await self._claim(keys=keys, args=args)  # type: ignore[misc]
+            return [bool(c) for c in claimed]
+
+        return await self._run(
+            "LINE claim",
+            remote,
+            lambda: [self._claim_in_memory(event_id, pending) for event_id, pending in events],
+        )
 
     def _claim_in_memory(self, event_id: str, pending: Pending) -> bool:
         now = time.time()
@@ -127,48 +136,41 @@ class EventLedger:
         """True for the one caller that may take up a left-pending event now:
         of several gateway processes, or recovery rounds, only one answers it.
         The lease expires, so an event whose taker died is taken up again."""
-        if self.redis is not None:
-            try:
-                return bool(
-                    await self._redis(
-                        self.redis.set(self.lease_prefix + event_id, "1", nx=True, ex=seconds)
-                    )
-                )
-            except REDIS_FAILURES as exc:
-                log.warning("Redis failed (%s): LINE recovery leased in memory", exc)
-        now = time.time()
-        self.memory.leases = {k: v for k, v in self.memory.leases.items() if v > now}
-        if event_id in self.memory.leases:
-            return False
-        self.memory.leases[event_id] = now + seconds
-        return True
+
+        async def remote(redis: Any) -> bool:
+            return bool(await redis.set(self.lease_prefix + event_id, "1", nx=True, ex=seconds))
+
+        def local() -> bool:
+            now = time.time()
+            self.memory.leases = {k: v for k, v in self.memory.leases.items() if v > now}
+            if event_id in self.memory.leases:
+                return False
+            self.memory.leases[event_id] = now + seconds
+            return True
+
+        return await self._run("LINE lease", remote, local)
 
     async def save(self, event_id: str, pending: Pending) -> None:
-        if self.redis is not None:
-            try:
-                await self._redis(self.redis.hset(self.pending_key, event_id, pending.dump()))
-                return
-            except REDIS_FAILURES as exc:
-                log.warning("Redis failed (%s): pending LINE event kept in memory", exc)
-        self.memory.pending[event_id] = pending.dump()
+        record = pending.dump()
+
+        def local() -> None:
+            self.memory.pending[event_id] = record
+
+        await self._run(
+            "LINE pending event", lambda r: r.hset(self.pending_key, event_id, record), local
+        )
 
     async def done(self, event_id: str) -> None:
         self.memory.pending.pop(event_id, None)
-        if self.redis is not None:
-            try:
-                await self._redis(self.redis.hdel(self.pending_key, event_id))
-            except REDIS_FAILURES as exc:
-                log.warning("Redis failed (%s): a done LINE event stays pending", exc)
+        # If Redis fails, the done event stays pending there: `recover` finds
+        # it answered (its lease, its attempts) rather than lost.
+        await self._run("LINE done event", lambda r: r.hdel(self.pending_key, event_id), lambda: 0)
 
     async def pending(self) -> dict[str, Pending]:
         """Every pending event; a record that cannot be read is left out (and
         forgotten: nothing could ever answer it)."""
         found = dict(self.memory.pending)
-        if self.redis is not None:
-            try:
-                found |= await self._redis(self.redis.hgetall(self.pending_key))
-            except REDIS_FAILURES as exc:
-                log.warning("Redis failed (%s): pending LINE events not read", exc)
+        found |= await self._run("LINE pending events", lambda r: r.hgetall(self.pending_key), dict)
         records = {}
         for event_id, text in found.items():
             try:

@@ -62,6 +62,8 @@ class Meta:
     kind: str | None = None
     scam_type: str | None = None
     prefixes: list[str] = field(default_factory=list)
+    # A crime in progress: answered with the police number first.
+    urgent: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,7 @@ def to_meta(item: Any) -> Meta | None:
         kind=meta.get("kind") if isinstance(meta.get("kind"), str) else None,
         scam_type=meta.get("scam_type") if isinstance(meta.get("scam_type"), str) else None,
         prefixes=prefixes,
+        urgent=meta.get("urgent") is True,
     )
 
 

@@ -19,22 +19,19 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
-from collections import OrderedDict
 from typing import Any
 
 import redis.asyncio as aioredis
 import sqlalchemy as sa
-from redis.exceptions import RedisError
 
 from app.core.config import Settings
+from app.core.redis import Expiring, Shared, as_shared
 from soudan.masking import mask
 from staffops.inbox import Inbox
 from staffops.records import feedback, turns
 
 log = logging.getLogger(__name__)
 
-REDIS_FAILURES = (RedisError, OSError, TimeoutError)
 THANKS = "ご意見ありがとうございました。"
 THANKS_NEGATIVE = (
     "ご意見ありがとうございました。いただいた内容は、回答の改善に使わせていただきます。"
@@ -48,14 +45,17 @@ def thanks(helpful: bool) -> str:
 
 class Review:
     def __init__(
-        self, settings: Settings, redis_async: aioredis.Redis | None, records: sa.engine.Engine
+        self,
+        settings: Settings,
+        redis: Shared | aioredis.Redis | None,
+        records: sa.engine.Engine,
     ) -> None:
-        self.prefix = settings.REDIS_KEY_PREFIX
+        self.shared = as_shared(redis, settings.REDIS_KEY_PREFIX, settings.REDIS_TIMEOUT)
         self.context_ttl = settings.FEEDBACK_CONTEXT_TTL
-        self.redis = redis_async
         self.records = records
         self.inbox = Inbox(records)
-        self._contexts: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
+        # Contexts remembered while Redis failed (app.core.redis's fallback).
+        self._contexts: Expiring[dict[str, Any]] = Expiring()
 
     # --- inbox ------------------------------------------------------------
 
@@ -117,8 +117,8 @@ class Review:
 
     # --- feedback ---------------------------------------------------------
 
-    def _key(self, name: str) -> str:
-        return f"{self.prefix}{name}"
+    def _key(self, conversation: str) -> str:
+        return self.shared.key("fbctx", conversation)
 
     async def count_feedback(self, topic: str, helpful: bool, channel: str = "web") -> None:
         """One feedback row. Never raises: the person is thanked whatever happens."""
@@ -131,37 +131,30 @@ class Review:
         """topic → {"helpful": n, "not_helpful": n}."""
         return await asyncio.to_thread(feedback.counts, self.records)
 
-    async def remember_answer(self, conversation: str, context: dict[str, Any]) -> None:
-        """The last answer with a topic, for one feedback (texts masked here)."""
-        masked = {}
-        for k in ("text", "reply"):
-            if context.get(k):
-                masked[k] = await asyncio.to_thread(mask, context[k])
-        context = {**context, **masked}
-        key = self._key(f"fbctx:{conversation}")
-        if self.redis is not None:
-            try:
-                await self.redis.set(
-                    key, json.dumps(context, ensure_ascii=False), ex=self.context_ttl
-                )
-                return
-            except REDIS_FAILURES as exc:
-                log.warning("feedback context in Redis failed (%s): kept in memory", exc)
-        self._contexts[key] = (time.monotonic() + self.context_ttl, context)
-        self._contexts.move_to_end(key)
-        while len(self._contexts) > 10_000:
-            self._contexts.popitem(last=False)
+    async def remember_answer(
+        self, conversation: str, context: dict[str, Any], *, masked: bool = False
+    ) -> None:
+        """The last answer with a topic, for one feedback (texts masked here,
+        unless the caller did: `masked`)."""
+        if not masked:
+            done = {}
+            for k in ("text", "reply"):
+                if context.get(k):
+                    done[k] = await asyncio.to_thread(mask, context[k])
+            context = {**context, **done}
+        key = self._key(conversation)
+        await self.shared.run(
+            "feedback context",
+            lambda r: r.set(key, json.dumps(context, ensure_ascii=False), ex=self.context_ttl),
+            lambda: self._contexts.put(key, context, self.context_ttl),
+        )
 
     async def take_answer(self, conversation: str, topic: str) -> dict[str, Any] | None:
         """The remembered answer if it is about `topic`; it is forgotten (once per answer)."""
-        key = self._key(f"fbctx:{conversation}")
-        found = self._contexts.pop(key, None)
-        context = found[1] if found and found[0] > time.monotonic() else None
-        if context is None and self.redis is not None:
-            try:
-                raw = await self.redis.getdel(key)
-            except REDIS_FAILURES:
-                raw = None
+        key = self._key(conversation)
+        context = self._contexts.pop(key)
+        if context is None and self.shared.configured:
+            raw = await self.shared.run("feedback context", lambda r: r.getdel(key), lambda: None)
             context = json.loads(raw) if raw else None
         if not context or context.get("topic") != topic:
             return None

@@ -19,7 +19,6 @@ cookie, but not a token that matches it without the server's key.
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import hmac
 import json
@@ -34,15 +33,14 @@ from typing import Any
 import redis.asyncio as aioredis
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from redis.exceptions import RedisError
 
 from app.core.config import Settings
+from app.core.redis import Expiring, Shared, as_shared
 
 log = logging.getLogger(__name__)
 
 NAME = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
 MIN_PASSWORD = 10
-REDIS_FAILURES = (RedisError, OSError, TimeoutError)
 hasher = PasswordHasher()
 # Verified against when the name is unknown, so both cases take as long.
 _DUMMY_HASH = hasher.hash(secrets.token_urlsafe(16))
@@ -111,14 +109,19 @@ def verify(path: Path, name: str, password: str) -> bool:
 
 
 class StaffSessions:
-    def __init__(self, settings: Settings, redis_async: aioredis.Redis | None) -> None:
-        self.redis = redis_async
+    def __init__(self, settings: Settings, redis: Shared | aioredis.Redis | None) -> None:
+        self.shared = as_shared(redis, settings.REDIS_KEY_PREFIX, settings.REDIS_TIMEOUT)
         self.prefix = settings.REDIS_KEY_PREFIX
         self.ttl = settings.STAFF_SESSION_TTL
-        self.memory: dict[str, tuple[float, dict[str, str]]] = {}
+        # Sessions made while Redis failed (app.core.redis's fallback).
+        self.memory: Expiring[dict[str, str]] = Expiring()
         key = settings.SECRET_KEY.get_secret_value() if settings.SECRET_KEY else ""
         # Unset: a key of this process (its sign-in forms work only here).
         self.secret = (key or secrets.token_urlsafe(32)).encode()
+
+    @property
+    def redis(self) -> aioredis.Redis | None:
+        return self.shared.redis
 
     # --- the sign-in form's CSRF token ---
 
@@ -151,40 +154,29 @@ class StaffSessions:
         return token, session
 
     async def _put(self, token: str, session: dict[str, str]) -> None:
-        if self.redis is not None:
-            try:
-                await self.redis.set(self._key(token), json.dumps(session), ex=self.ttl)
-                return
-            except REDIS_FAILURES as exc:
-                log.warning("staff session in Redis failed (%s): kept in memory", exc)
-        self.memory[self._key(token)] = (time.monotonic() + self.ttl, session)
+        key = self._key(token)
+        await self.shared.run(
+            "staff session",
+            lambda r: r.set(key, json.dumps(session), ex=self.ttl),
+            lambda: self.memory.put(key, session, self.ttl),
+        )
 
     async def get(self, token: str | None) -> dict[str, str] | None:
         """The session of a cookie's token, its expiry pushed back; None if unknown."""
         if not token or len(token) > 100:
             return None
         key = self._key(token)
-        found = self.memory.get(key)
-        if found is not None:
-            if found[0] < time.monotonic():
-                self.memory.pop(key, None)
-                return None
-            self.memory[key] = (time.monotonic() + self.ttl, found[1])
-            return found[1]
-        if self.redis is None:
-            return None
-        try:
-            raw = await self.redis.getex(key, ex=self.ttl)
-        except REDIS_FAILURES as exc:
-            log.warning("staff session lookup in Redis failed (%s)", exc)
-            return None
+        found = self.memory.get(key, extend=self.ttl)
+        if found is not None or not self.shared.configured:
+            return found
+        raw = await self.shared.run(
+            "staff session lookup", lambda r: r.getex(key, ex=self.ttl), lambda: None
+        )
         return json.loads(raw) if raw else None
 
     async def end(self, token: str | None) -> None:
         if not token:
             return
         key = self._key(token)
-        self.memory.pop(key, None)
-        if self.redis is not None:
-            with contextlib.suppress(*REDIS_FAILURES):
-                await self.redis.delete(key)
+        self.memory.pop(key)
+        await self.shared.run("staff sign-out", lambda r: r.delete(key), lambda: None)

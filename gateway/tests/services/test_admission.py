@@ -11,28 +11,30 @@ import secrets
 
 import pytest
 
-from app.services.admission import Admissions, Conversation, RateLimited
-from app.services.store import Admission, Limits, MemoryStore, RedisStore, ResilientStore
-from tests.servers import closed_port
+from app.core.limiter import Allowance, Limiter
+from app.core.redis import Shared
+from app.services.admission import Admissions, Conversation, Limits, RateLimited
+from app.services.store import Store
+from tests.services.conftest import redis_down, shared_redis
 
 
 class Gated:
-    """A real store whose `admit` waits until the test opens the gate: shows
+    """A real limiter whose counts wait until the test opens the gate: shows
     which admissions a message waits for."""
 
-    def __init__(self, store) -> None:
-        self.store = store
+    def __init__(self, limiter: Limiter) -> None:
+        self.limiter = limiter
         self.gate = asyncio.Event()
         self.calls = 0
 
-    async def admit(self, *args) -> Admission:
+    async def hit(self, *args) -> Allowance:
         self.calls += 1
         await self.gate.wait()
-        return await self.store.admit(*args)
+        return await self.limiter.hit(*args)
 
 
 async def admitted_after_the_store(gated: Gated, admitting) -> Conversation:
-    """Checks that `admitting` waits for the (gated) store, then lets it go."""
+    """Checks that `admitting` waits for the (gated) counts, then lets it go."""
     waiting = asyncio.create_task(admitting)
     await asyncio.sleep(0.05)
     assert not waiting.done()
@@ -44,14 +46,16 @@ def address() -> str:
     return f"192.0.2.{secrets.randbelow(250)}-{secrets.token_hex(3)}"
 
 
-async def conversation_count(store, cid: str, limits: Limits) -> int:
-    """The store's count of a conversation in this window (one more message)."""
-    admission = await store.admit(address(), cid, cid, limits)
-    return admission.allowance.count - 1
+async def conversation_count(limiter: Limiter, cid: str, limits: Limits) -> int:
+    """The shared count of a conversation in this window (one more message)."""
+    allowance = await limiter.hit(f"conversation:{cid}", limits.conversation, limits.window)
+    return allowance.count - 1
 
 
-async def test_a_new_browser_waits_for_the_store_and_gets_a_new_conversation(any_store):
-    admissions = Admissions(any_store, Limits(100, 100, 60))
+async def test_a_new_browser_waits_for_the_store_and_gets_a_new_conversation(
+    any_store, any_limiter
+):
+    admissions = Admissions(any_store, any_limiter, Limits(100, 100, 60))
     first = await admissions.admit(address(), None)
     assert first.persistent and len(first.id) == 43
     assert await any_store.conversation_exists(first.id)
@@ -62,36 +66,35 @@ async def test_a_new_browser_waits_for_the_store_and_gets_a_new_conversation(any
     assert not await any_store.conversation_exists(forged)
 
 
-async def test_a_repeat_message_goes_on_while_it_is_counted(any_store):
+async def test_a_repeat_message_goes_on_while_it_is_counted(any_store, any_limiter):
     limits = Limits(100, 100, 60)
-    gated = Gated(any_store)
-    admissions = Admissions(gated, limits)
+    gated = Gated(any_limiter)
+    admissions = Admissions(any_store, gated, limits)  # type: ignore[arg-type]
     client = address()
     gated.gate.set()
     cid = (await admissions.admit(client, None)).id
     gated.gate.clear()
-    # The store does not answer yet, and the message is admitted all the same.
+    # The counts do not answer yet, and the message is admitted all the same.
     again = await asyncio.wait_for(admissions.admit(client, cid), timeout=1)
     assert again == Conversation(cid)
-    assert gated.calls == 2
     gated.gate.set()
     await admissions.settled()
     # ... and it was counted.
-    assert await conversation_count(any_store, cid, limits) == 2
+    assert await conversation_count(any_limiter, cid, limits) == 2
 
 
-async def test_a_cookie_this_process_has_not_admitted_waits(any_store):
+async def test_a_cookie_this_process_has_not_admitted_waits(any_store, any_limiter):
     limits = Limits(100, 100, 60)
-    cid = (await Admissions(any_store, limits).admit(address(), None)).id
-    gated = Gated(any_store)
-    other_process = Admissions(gated, limits)
+    cid = (await Admissions(any_store, any_limiter, limits).admit(address(), None)).id
+    gated = Gated(any_limiter)
+    other_process = Admissions(any_store, gated, limits)  # type: ignore[arg-type]
     waited = await admitted_after_the_store(gated, other_process.admit(address(), cid))
     assert waited == Conversation(cid)
 
 
-async def test_one_process_keeps_the_limits_exactly(any_store):
+async def test_one_process_keeps_the_limits_exactly(any_store, any_limiter):
     limits = Limits(100, 3, 60)
-    admissions = Admissions(any_store, limits)
+    admissions = Admissions(any_store, any_limiter, limits)
     client = address()
     cid = (await admissions.admit(client, None)).id
     for _ in range(2):
@@ -102,8 +105,8 @@ async def test_one_process_keeps_the_limits_exactly(any_store):
     assert 1 <= refused.value.retry_after <= 60
 
 
-async def test_the_address_limit_counts_every_conversation(any_store):
-    admissions = Admissions(any_store, Limits(4, 100, 60))
+async def test_the_address_limit_counts_every_conversation(any_store, any_limiter):
+    admissions = Admissions(any_store, any_limiter, Limits(4, 100, 60))
     client = address()
     one = (await admissions.admit(client, None)).id
     two = (await admissions.admit(client, None)).id
@@ -116,13 +119,10 @@ async def test_the_address_limit_counts_every_conversation(any_store):
     assert (await admissions.admit(address(), None)).persistent
 
 
-async def test_two_processes_share_the_counts_through_the_store(redis_url, key_prefix):
-    stores = [
-        RedisStore(redis_url, f"{key_prefix}:shared:", ttl=600, history_max=5, timeout=0.5)
-        for _ in range(2)
-    ]
+async def test_two_processes_share_the_counts_through_redis(redis_url, key_prefix):
+    shared = [shared_redis(redis_url, f"{key_prefix}:shared:") for _ in range(2)]
     limits = Limits(100, 4, 60)
-    a, b = (Admissions(s, limits) for s in stores)
+    a, b = (Admissions(Store(s, 600, 5), Limiter(s), limits) for s in shared)
     client = address()
     try:
         cid = (await a.admit(client, None)).id  # counted: 1
@@ -136,34 +136,44 @@ async def test_two_processes_share_the_counts_through_the_store(redis_url, key_p
         with pytest.raises(RateLimited):
             await a.admit(client, cid)
     finally:
-        for s in stores:
+        for s in shared:
             await s.close()
 
 
-async def test_a_message_that_went_ahead_over_a_limit_makes_the_next_one_wait(any_store):
+async def test_a_message_that_went_ahead_over_a_limit_makes_the_next_one_wait(
+    any_store, any_limiter
+):
     limits = Limits(100, 5, 60)
-    admissions = Admissions(any_store, limits)
+    admissions = Admissions(any_store, any_limiter, limits)
     client = address()
     cid = (await admissions.admit(client, None)).id
+    await admissions.settled()
     # Another process used up the conversation's allowance meanwhile.
     for _ in range(4):
-        await any_store.admit(address(), cid, cid, limits)
+        await any_limiter.hit(f"conversation:{cid}", limits.conversation, limits.window)
     assert (await admissions.admit(client, cid)).id == cid  # known, count 1: ahead
     await admissions.settled()  # the store said 6: learnt
     with pytest.raises(RateLimited):
         await admissions.admit(client, cid)
 
 
-async def test_a_known_conversation_is_checked_again_after_known_for(any_store):
+async def test_a_known_conversation_is_checked_again_after_known_for(any_store, any_limiter):
     now = [1_000_000.0]
     limits = Limits(100, 100, 60)
-    admissions = Admissions(any_store, limits, known_for=600, clock=lambda: now[0])
+    gated = Gated(any_limiter)
+    gated.gate.set()
+    admissions = Admissions(
+        any_store,
+        gated,
+        limits,
+        known_for=30,
+        clock=lambda: now[0],  # type: ignore[arg-type]
+    )
     client = address()
     cid = (await admissions.admit(client, None)).id
-    gated = Gated(any_store)
-    admissions.store = gated
+    gated.gate.clear()
     assert (await asyncio.wait_for(admissions.admit(client, cid), 1)).id == cid
-    now[0] += 601
+    now[0] += 31
     assert (await admitted_after_the_store(gated, admissions.admit(client, cid))).id == cid
     await admissions.settled()
 
@@ -172,8 +182,9 @@ async def test_a_store_that_loses_a_known_conversation_gets_it_back(
     redis_url, key_prefix, redis_client
 ):
     prefix = f"{key_prefix}:lost:"
-    store = RedisStore(redis_url, prefix, ttl=600, history_max=5, timeout=0.5)
-    admissions = Admissions(store, Limits(100, 100, 60))
+    shared = shared_redis(redis_url, prefix)
+    store = Store(shared, ttl=600, history_max=5)
+    admissions = Admissions(store, Limiter(shared), Limits(100, 100, 60))
     client = address()
     try:
         cid = (await admissions.admit(client, None)).id
@@ -182,16 +193,17 @@ async def test_a_store_that_loses_a_known_conversation_gets_it_back(
         await admissions.settled()
         assert await store.conversation_exists(cid)
     finally:
-        await store.close()
+        await shared.close()
 
 
 async def test_what_this_process_remembers_is_bounded():
-    memory = MemoryStore(ttl=600, history_max=5)
-    admissions = Admissions(memory, Limits(10_000, 100, 60), remember=3)
+    shared = Shared(None, "m:", 0.5)
+    gated = Gated(Limiter(shared))
+    gated.gate.set()
+    admissions = Admissions(Store(shared, 600, 5), gated, Limits(10_000, 100, 60), remember=3)  # type: ignore[arg-type]
     client = address()
     ids = [(await admissions.admit(client, None)).id for _ in range(5)]
-    gated = Gated(memory)
-    admissions.store = gated
+    gated.gate.clear()
     # The newest goes ahead; the oldest, forgotten, waits for the store.
     assert (await asyncio.wait_for(admissions.admit(client, ids[-1]), 1)).id == ids[-1]
     waited = await admitted_after_the_store(gated, admissions.admit(client, ids[0]))
@@ -200,10 +212,8 @@ async def test_what_this_process_remembers_is_bounded():
 
 
 async def test_with_redis_down_an_unknown_cookie_is_neither_kept_nor_replaced():
-    down = RedisStore(
-        f"redis://127.0.0.1:{closed_port()}/0", "x:", ttl=60, history_max=5, timeout=0.2
-    )
-    admissions = Admissions(ResilientStore(down, MemoryStore(60, 5)), Limits(100, 100, 60))
+    down = redis_down()
+    admissions = Admissions(Store(down, 60, 5), Limiter(down), Limits(100, 100, 60))
     try:
         cookie = "c" * 43
         one_off = await admissions.admit(address(), cookie)

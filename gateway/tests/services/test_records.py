@@ -9,6 +9,7 @@ import os
 import pytest
 import redis
 import sqlalchemy as sa
+from alembic.script import ScriptDirectory
 
 from app.api.routes import admin
 from staffops import audit
@@ -41,9 +42,10 @@ def test_upgrade_downgrade_upgrade(records_url):
         database.migrate(engine)
         assert set(sa.inspect(engine).get_table_names()) == TABLES | {"alembic_version"}
         with engine.connect() as conn:
-            assert conn.execute(
-                sa.text("SELECT version_num FROM alembic_version")
-            ).scalar_one() == ("0001_records")
+            assert (
+                conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
+                == ScriptDirectory.from_config(database.alembic_config()).get_current_head()
+            )
     finally:
         engine.dispose()
 

@@ -8,15 +8,11 @@ from collections import Counter
 
 import pytest
 
+from app.core.limiter import Limiter
+from app.core.redis import Shared
 from app.services.rasa import route, to_messages
-from app.services.store import (
-    Limits,
-    MemoryStore,
-    RedisStore,
-    ResilientStore,
-    StoreUnavailable,
-)
-from tests.servers import closed_port
+from app.services.store import Store, StoreUnavailable
+from tests.services.conftest import redis_down, shared_redis
 
 
 def test_a_conversation_always_takes_the_same_way():
@@ -48,9 +44,9 @@ def test_rasa_answers_keep_text_and_buttons_only():
 
 @pytest.fixture
 async def redis_store(redis_url, key_prefix):
-    store = RedisStore(redis_url, f"{key_prefix}:unit:", ttl=120, history_max=5, timeout=0.5)
-    yield store
-    await store.close()
+    shared = shared_redis(redis_url, f"{key_prefix}:unit:")
+    yield Store(shared, ttl=120, history_max=5)
+    await shared.close()
 
 
 async def test_redis_store_keeps_a_bounded_expiring_history(redis_store, redis_client, key_prefix):
@@ -68,75 +64,53 @@ async def test_redis_store_keeps_a_bounded_expiring_history(redis_store, redis_c
         assert 0 < redis_client.ttl(f"{key_prefix}:unit:{kind}:{cid}") <= 120
 
 
-async def test_redis_store_counts_in_fixed_windows(redis_store):
+async def test_the_limiter_counts_in_fixed_windows(any_limiter):
     bucket = f"test:{secrets.token_hex(4)}"
-    results = [await redis_store.hit(bucket, limit=2, window=60) for _ in range(3)]
-    assert [r.allowed for r in results] == [True, True, False]
-    assert all(1 <= r.retry_after <= 60 for r in results)
+    results = [await any_limiter.hit(bucket, limit=2, window=60) for _ in range(3)]
+    assert [(r.allowed, r.count) for r in results] == [(True, 1), (True, 2), (False, 3)]
+    assert 1 <= results[-1].retry_after <= 60
 
 
-def new_id() -> str:
-    return secrets.token_urlsafe(32)
+async def test_the_limiter_keeps_its_counters_in_redis_expiring(
+    redis_url, key_prefix, redis_client
+):
+    prefix = f"{key_prefix}:lim:"
+    shared = shared_redis(redis_url, prefix)
+    try:
+        await Limiter(shared).hit("client:192.0.2.1", limit=5, window=60)
+        keys = redis_client.keys(f"{prefix}*")
+        assert len(keys) == 1 and "client:192.0.2.1" in keys[0]
+        assert 0 < redis_client.ttl(keys[0]) <= 60
+    finally:
+        await shared.close()
 
 
-async def test_admit_creates_a_conversation_when_the_cookie_has_none(any_store):
-    fresh, client = new_id(), secrets.token_hex(4)
-    first = await any_store.admit(client, None, fresh, Limits(10, 10, 60))
-    assert (first.conversation, first.existed) == (fresh, None)
-    assert first.client.allowed and first.allowance.allowed
-    assert await any_store.conversation_exists(fresh)
-    # The same cookie next time: the same conversation, not the new id offered.
-    again = await any_store.admit(client, fresh, new_id(), Limits(10, 10, 60))
-    assert (again.conversation, again.existed) == (fresh, True)
-    # A cookie this store never issued (forged, expired) gets the new one.
-    other = new_id()
-    forged = await any_store.admit(client, new_id(), other, Limits(10, 10, 60))
-    assert (forged.conversation, forged.existed) == (other, False)
-    assert await any_store.conversation_exists(other)
-
-
-async def test_admit_counts_the_address_and_the_conversation(any_store):
-    client, cid = secrets.token_hex(4), new_id()
-    await any_store.admit(client, None, cid, Limits(100, 2, 60))
-    second = await any_store.admit(client, cid, new_id(), Limits(100, 2, 60))
-    third = await any_store.admit(client, cid, new_id(), Limits(100, 2, 60))
-    assert second.allowance.allowed and not third.allowance.allowed
-    assert (second.allowance.count, third.allowance.count, third.client.count) == (2, 3, 3)
-    assert 1 <= third.allowance.retry_after <= 60
-    # Over the address's limit: refused before any conversation is made.
-    busy, unused = secrets.token_hex(4), new_id()
-    allowed = await any_store.admit(busy, None, new_id(), Limits(1, 100, 60))
-    refused = await any_store.admit(busy, None, unused, Limits(1, 100, 60))
-    assert allowed.client.allowed and not refused.client.allowed
-    assert refused.conversation is None and refused.allowance is None
-    assert not await any_store.conversation_exists(unused)
-
-
-async def test_redis_admit_makes_expiring_keys(redis_store, redis_client, key_prefix):
-    cid = new_id()
-    await redis_store.admit("127.0.0.1", None, cid, Limits(10, 10, 60))
-    keys = redis_client.keys(f"{key_prefix}:unit:*{cid}*")
-    assert len(keys) == 2  # the conversation and its counter
-    assert all(0 < redis_client.ttl(k) <= 120 for k in keys)
+async def test_the_limiter_counts_in_memory_while_redis_is_down():
+    down = redis_down()
+    try:
+        limiter = Limiter(down)
+        results = [await limiter.hit("b", limit=1, window=60) for _ in range(2)]
+        assert [r.allowed for r in results] == [True, False]
+        assert 1 <= results[1].retry_after <= 60
+    finally:
+        await down.close()
 
 
 async def test_memory_store_forgets_the_oldest_and_the_expired():
-    store = MemoryStore(ttl=60, history_max=3, max_conversations=2)
+    store = Store(Shared(None, "m:", 0.5), ttl=60, history_max=3, max_conversations=2)
     for cid in ("a", "b", "c"):
         await store.create_conversation(cid)
     assert [await store.conversation_exists(c) for c in ("a", "b", "c")] == [False, True, True]
     await store.append_history("b", [{"role": "user", "text": str(i)} for i in range(5)])
     assert [e["text"] for e in await store.history("b")] == ["2", "3", "4"]
-    expired = MemoryStore(ttl=0, history_max=3)
+    expired = Store(Shared(None, "m:", 0.5), ttl=0, history_max=3)
     await expired.create_conversation("x")
     assert not await expired.conversation_exists("x")
 
 
-async def test_resilient_store_answers_from_memory_when_redis_is_down():
-    down = RedisStore(
-        f"redis://127.0.0.1:{closed_port()}/0", "x:", ttl=60, history_max=10, timeout=0.2
-    )
-    store = ResilientStore(down, MemoryStore(ttl=60, history_max=10))
+async def test_the_store_answers_from_memory_when_redis_is_down():
+    down = redis_down()
+    store = Store(down, ttl=60, history_max=10)
     try:
         assert await store.ping() is False
         # Existence of a conversation Redis cannot check is not invented.
@@ -146,13 +120,8 @@ async def test_resilient_store_answers_from_memory_when_redis_is_down():
         assert await store.conversation_exists("c")  # this process made it meanwhile
         await store.append_history("c", [{"role": "user", "text": "hi"}])
         assert await store.history("c") == [{"role": "user", "text": "hi"}]
-        assert (await store.hit("b", limit=1, window=60)).allowed
-        assert not (await store.hit("b", limit=1, window=60)).allowed
-        # A cookie Redis cannot check is neither kept nor replaced.
-        admission = await store.admit("127.0.0.1", "never-seen", "one-off", Limits(10, 10, 60))
-        assert admission.client.allowed and admission.existed is None
-        # One this process made meanwhile is known.
-        admission = await store.admit("127.0.0.1", "c", "unused", Limits(10, 10, 60))
-        assert (admission.conversation, admission.existed) == ("c", True)
+        # Sign-in reservations: this process's memory still limits them.
+        taken = [await store.reserve(["login:x"], 2, 60) for _ in range(3)]
+        assert [r.allowance.allowed for r in taken] == [True, True, False]
     finally:
-        await store.close()
+        await down.close()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.background import BackgroundTasks
@@ -75,6 +75,20 @@ def describe_request_body(openapi: dict) -> None:
     FastAPI adds only the models of parameters it parses itself."""
     components = openapi.setdefault("components", {}).setdefault("schemas", {})
     components["ChatRequest"] = ChatRequest.model_json_schema(ref_template=SCHEMAS)
+
+
+def document(app: FastAPI) -> None:
+    """The app's schema with ChatRequest in it (see `describe_request_body`)."""
+    openapi = app.openapi
+
+    def openapi_with_chat_request() -> dict:
+        fresh = app.openapi_schema is None
+        schema = openapi()
+        if fresh:
+            describe_request_body(schema)
+        return schema
+
+    app.openapi = openapi_with_chat_request
 
 
 async def read_chat_request(request: Request) -> ChatRequest:
@@ -162,22 +176,17 @@ async def answer(request: Request, body: ChatRequest, cid: str, persistent: bool
         later.add_task(state.store.append_history, cid, entries)
     meta = answered.meta
     if meta is not None and meta.topic and messages and persistent:
-        # Nobody presses a feedback button before the answer is on the screen;
-        # remembered first (Redis, quick), before the database writes below.
-        context = {"topic": meta.topic, "intents": meta.intents}
-        later.add_task(state.review.remember_answer, cid, context)
         reply.topic = meta.topic
-    if meta is not None and messages:
-        later.add_task(state.review.log_turn, channel="web", text=text, meta=meta)
-    if meta is not None and meta.review and messages:
+    if persistent:
+        # The inbox item, the feedback context, the turn log, the misroute and
+        # abandoned signals: app.services.turns, as for LINE.
         later.add_task(
-            state.review.add_item,
-            text=text,
-            channel="web",
-            reason=meta.review,
-            intents=meta.intents,
-            bot_reply=answered.text,
+            state.turns.answered, channel="web", conversation=cid, text=text, answer=answered
         )
+    elif meta is not None and messages:
+        # A one-off conversation (the store could not tell): no feedback, no
+        # signals, but the turn is still logged and a flagged answer reviewed.
+        later.add_task(state.turns.unremembered, channel="web", text=text, answer=answered)
     response = json_response(reply)
     response.background = later
     return response

@@ -55,7 +55,7 @@ async def feedback(
     """Whether the last answer helped; once per answer (the browser's conversation,
     cookie). A 「役に立たなかった」 puts the message and the answer, masked, into
     the staff inbox."""
-    allowance = await store.hit(
+    allowance = await request.app.state.limiter.hit(
         f"client:{client_address(request)}",
         settings.RATE_LIMIT_PER_CLIENT,
         settings.RATE_LIMIT_WINDOW,
@@ -66,6 +66,8 @@ async def feedback(
     if context is None:
         raise HTTPException(status_code=409, detail="no answer to rate")
     await review.count_feedback(body.topic, body.helpful)
+    # Feedback is an answer from the person: the conversation was not abandoned.
+    await request.app.state.turns.feedback_given(conversation_id)
     if not body.helpful:
         text, reply = last_exchange(await store.history(conversation_id))
         if text:

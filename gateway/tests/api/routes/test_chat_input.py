@@ -137,8 +137,9 @@ async def test_per_conversation_rate_limit(gateway, redis_client, key_prefix):
     body = limited.json()
     assert body["status"] == "rate_limited"
     assert_center_contact(body)
-    # The counter is in Redis, under the gateway's prefix, and expires.
-    keys = list(redis_client.scan_iter(match=f"{key_prefix}:gw:rl:conversation:{cid}:*"))
+    # The counter (limits' fixed window) is in Redis, under the gateway's
+    # prefix, and expires with its window.
+    keys = list(redis_client.scan_iter(match=f"{key_prefix}:gw:rl:*conversation:{cid}*"))
     assert len(keys) == 1
     assert 0 < redis_client.ttl(keys[0]) <= 61
 
