@@ -114,7 +114,9 @@ class Turns:
         try:
             typed = not text.startswith(PAYLOAD)
             previous = await self.last(conversation)
-            await self.continued(conversation)
+            if previous is not None and previous.get("pending"):
+                # Only then: a round trip saved on every other turn.
+                await self.continued(conversation)
             if meta.topic:
                 # First, and quick (no masking, no database): nobody presses a
                 # feedback button before the answer is on the screen.
@@ -146,8 +148,9 @@ class Turns:
                 "channel": channel,
                 "asked": (previous or {}).get("asked", 0) + (1 if typed else 0),
             }
-            await self._put_last(conversation, last)
-            if confident(answer) and typed and last["asked"] == 1:
+            pend = confident(answer) and typed and last["asked"] == 1
+            await self._put_last(conversation, {**last, "pending": pend})
+            if pend:
                 await self._pend(conversation, last)
             return bool(meta.topic)
         except Exception:  # bookkeeping never breaks a reply
