@@ -15,6 +15,7 @@ from sklearn.metrics import precision_recall_fscore_support
 from staffkit import ROOT
 
 from staffops import gate, jobs, labels, models
+from staffops.display import date_ja, time_ja
 from staffops.scoring import full_label, score
 
 INTENTS = [f"intent_{i:02d}" for i in range(30)]
@@ -442,7 +443,11 @@ def render_job_page(comparison: models.Comparison, label) -> str:
         loader=FileSystemLoader(ROOT / "gateway" / "app" / "templates"),
         autoescape=select_autoescape(["html"]),
     )
+    # The staff pages' one time format, registered as the gateway does.
+    env.filters["jst"] = time_ja
+    env.filters["jst_date"] = date_ja
     job = {"id": "20261201T000000Z-abc123", "state": "done", "stage": "refused", "percent": 100}
+    job |= {"created": "2026-12-01T21:56:00+09:00", "spec": {"who": "sato"}}
     job |= {"messages": [], "result": {"outcome": "refused", "comparison": comparison.as_dict()}}
     return env.get_template("admin/job.html").render(
         job=job,
@@ -493,3 +498,4 @@ def test_the_job_page_shows_the_uncertainty_and_explains_a_refusal(measured_prof
     assert not re.search(r"intent_\d|macro|F1", text)  # no id or jargon on screen
     assert "評価用データ（学習に使っていない文）：360文" in text
     assert "揺れの測定：2026年12月1日、学習5回分" in text
+    assert "再学習（2026年12月1日 21:56 開始・sato さん）" in text
