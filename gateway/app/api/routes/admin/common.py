@@ -14,7 +14,7 @@ from staffops.display import date_ja, time_ja
 from staffops.errors import StaffOpsError
 from staffops.project import Project
 
-# Every time on a staff page is written by one formatter (「2026年12月1日 21:56」).
+# Every time on a staff page is written by one formatter (staffops.display.time_ja).
 templates.env.filters["jst"] = time_ja
 templates.env.filters["jst_date"] = date_ja
 

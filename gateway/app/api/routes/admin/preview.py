@@ -27,7 +27,7 @@ from soudan.dialogue import Answer
 from soudan.replies import compose_parts
 
 # chat.js's patterns: a URL, a known number (longest first, not inside a line's
-# name such as みんなの人権110番), any other phone-number shape.
+# name such as みんなの人権…番), any other phone-number shape.
 URL_CHARS = r"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&'*+,;=%]+"
 DIGIT = "[0-9０-９]"
 DASH = "[-‐－−ー]"
