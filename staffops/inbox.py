@@ -37,14 +37,15 @@ from staffops.records import database
 from staffops.records.tables import inbox_items
 
 CHANNELS = {"web", "line"}
+# Why an item is in the inbox, and the name staff read for it.
 REASONS = {
-    "low_confidence",
-    "fallback",
-    "two_misses",
-    "feedback_negative",
-    "misroute",
-    "ambiguous",
-    "abandoned",
+    "low_confidence": "自信が低い回答",
+    "fallback": "理解できなかった",
+    "two_misses": "2回続けて理解できなかった",
+    "feedback_negative": "「役に立たなかった」",
+    "misroute": "違う話題に答えた可能性",
+    "ambiguous": "読み取りが曖昧",
+    "abandoned": "答えたあと会話が途切れた",
 }
 TOP_INTENTS = 5
 

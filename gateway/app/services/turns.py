@@ -40,17 +40,6 @@ from soudan.masking import mask
 
 log = logging.getLogger(__name__)
 
-# What staff read for each inbox reason (the admin pages show these).
-REASON_NAMES = {
-    "low_confidence": "自信が低い回答",
-    "fallback": "理解できなかった",
-    "two_misses": "2回続けて理解できなかった",
-    "feedback_negative": "「役に立たなかった」",
-    "misroute": "違う話題に答えた可能性",
-    "ambiguous": "読み取りが曖昧",
-    "abandoned": "答えたあと会話が途切れた",
-}
-
 # Typed right after an answer: the answer missed. The assistant itself marks
 # 「違う」「そうじゃなくて」 (soudan.turn); a typed 「役に立たなかった」 is the
 # gateway's to notice (the button of the same words is feedback).

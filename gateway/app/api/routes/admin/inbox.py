@@ -22,20 +22,11 @@ from app.api.routes.admin.signin import Staff, StaffDep, StaffPost
 from app.core.config import Settings
 from staffops import audit, labels, teach
 from staffops.errors import StaffOpsError
-from staffops.inbox import CHANNELS, Inbox
+from staffops.inbox import CHANNELS, REASONS, Inbox
 from staffops.inbox_groups import group, read_filters
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
-REASONS = {
-    "low_confidence": "自信が低い回答",
-    "fallback": "理解できなかった",
-    "two_misses": "2回続けて理解できなかった",
-    "feedback_negative": "「役に立たなかった」",
-    "misroute": "違う話題に答えた可能性",
-    "ambiguous": "読み取りが曖昧",
-    "abandoned": "途中で会話をやめた",
-}
 CHANNEL_NAMES = {"web": "ウェブ", "line": "LINE"}
 # Enough for a day's worth of misses; groups make far fewer rows to read.
 LIST_LIMIT = 500
