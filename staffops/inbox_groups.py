@@ -194,6 +194,11 @@ class Filters:
         return datetime.combine(self.end + timedelta(days=1), time(0), JST) if self.end else None
 
 
+# The days a filter can name (the records start long after the first).
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2999, 12, 31)
+
+
 def read_filters(
     query: dict[str, str],
     *,
@@ -217,10 +222,15 @@ def read_filters(
         if not value:
             return None
         try:
-            return date.fromisoformat(value)
+            found = date.fromisoformat(value)
         except ValueError:
+            found = None
+        # Year 1 or 9999 parse, but a day's bounds in Japan time then leave
+        # what datetime can hold: such a date is not one staff mean.
+        if found is None or not EARLIEST_DAY <= found <= LATEST_DAY:
             notes.append(f"{what}の日付を読み取れませんでした（例: 2026-12-01）。")
             return None
+        return found
 
     start, end = day("start", "開始日"), day("end", "終了日")
     if start and end and start > end:

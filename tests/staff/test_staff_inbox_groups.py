@@ -126,6 +126,15 @@ def test_read_filters_takes_known_values_only_and_explains_the_rest():
     assert not read_filters({}, reasons=[], channels=[], topics=[])[0].active
 
 
+def test_days_no_record_can_have_are_explained_not_an_error():
+    # Year 1 and 9999 parse, but their bounds in Japan time overflow datetime.
+    found, notes = read_filters(
+        {"start": "0001-01-01", "end": "9999-12-31"}, reasons=[], channels=[], topics=[]
+    )
+    assert (found.start, found.end, found.since(), found.before()) == (None, None, None, None)
+    assert len(notes) == 2
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def engine(request, tmp_path):
     if request.param == "sqlite":

@@ -342,6 +342,10 @@ class LineBot:
         elif isinstance(event, MessageEvent) and isinstance(event.message, TextMessageContent):
             text = event.message.text
         elif isinstance(event, MessageEvent):
+            if self.turns is not None:
+                # A sticker after an answer (a thank-you, often) is the person
+                # still there: that answer was not abandoned.
+                await self.turns.continued(conversation_id(self.secret, source.user_id))
             await self._send(event, event_id, pending, line_replies.not_text())
             return
         else:

@@ -43,12 +43,16 @@ log = logging.getLogger(__name__)
 # Typed right after an answer: the answer missed. The assistant itself marks
 # 「違う」「そうじゃなくて」 (soudan.turn); a typed 「役に立たなかった」 is the
 # gateway's to notice (the button of the same words is feedback).
-MISROUTE = re.compile(
-    # 「そうじゃなくて、…」 may go on; 「違う」 is the whole message (「違う番号から…」 is a question).
-    r"\s*(?:(?:役に?立たな(?:かった|い)|やくにたたな(?:かった|い)|そうじゃな(?:くて|い)"
-    r"|そういうことじゃな).*|(?:違う|違います|ちがう|ちがいます)(?:よ|んです)?[。！!…、\s]*)",
-    re.DOTALL,
+# A bare complaint is the whole message (「違う番号から…」「役に立たないアプリを入れろと
+# 言われた」「そうじゃないかと思うんですが…」 are questions of their own);
+# only 「そうじゃなくて、…」 goes on, with what the person meant.
+_END = r"(?:よ|です|ですよ|んです|んだけど|けど|な|ね)?[。！!？?…、,\s]*"
+BARE = re.compile(
+    r"\s*(?:役に?立たな(?:かった|い)|やくにたたな(?:かった|い)|役に?立ってない|全然違う|"
+    r"違う|違います|ちがう|ちがいます|そうじゃない|そういうことじゃない|そういうことではない)"
+    + _END
 )
+GOES_ON = re.compile(r"\s*(?:そうじゃなくて|そういうことじゃなくて|そうではなくて).*", re.DOTALL)
 # The assistant's own flags that a misroute item replaces.
 REPLACED = {"misroute", "fallback", "low_confidence", "two_misses"}
 # A button's payload (「/greet」) is not something the person wrote.
@@ -59,7 +63,7 @@ SWEEP_BATCH = 100
 
 
 def is_misroute(text: str) -> bool:
-    return bool(MISROUTE.fullmatch(text or ""))
+    return bool(BARE.fullmatch(text or "") or GOES_ON.fullmatch(text or ""))
 
 
 def confident(answer: Answer) -> bool:
@@ -98,25 +102,54 @@ class Turns:
         """Record a turn; True when the answer takes feedback (it has a topic).
         Never raises."""
         meta = answer.meta
-        if meta is None or not answer.messages:
-            return False
         try:
-            typed = not text.startswith(PAYLOAD)
             previous = await self.last(conversation)
             if previous is not None and previous.get("pending"):
+                # The person wrote again, whatever the reply: not abandoned.
                 # Only then: a round trip saved on every other turn.
                 await self.continued(conversation)
+                await self._put_last(conversation, {**previous, "pending": False})
+            if meta is None or not answer.messages:
+                return False
+            typed = not text.startswith(PAYLOAD)
             if meta.topic:
                 # First, and quick (no masking, no database): nobody presses a
                 # feedback button before the answer is on the screen.
                 context = {"topic": meta.topic, "intents": meta.intents}
                 await self.review.remember_answer(conversation, context, masked=True)
             signal = typed and (is_misroute(text) or meta.review == "misroute")
-            if signal and previous is not None:
+            # One item per miss: an answer already reported is not reported again.
+            report = signal and previous is not None and not previous.get("reported")
+            if report:
                 # The answer that missed; a button's question is the complaint's.
                 missed = previous if previous.get("text") else {**previous, "text": text}
                 await self._inbox(missed, channel, "misroute")
-            if meta.review and not (signal and previous is not None and meta.review in REPLACED):
+                await self._put_last(conversation, {**previous, "reported": True, "pending": False})
+            # The next answer to judge, before the database writes: a feedback
+            # click or a next message may come as soon as the answer is shown.
+            # Greetings, menus, fallbacks: the last answer stays the one to
+            # judge, and the question count does not move.
+            if meta.kind == "answer":
+                last = {
+                    "text": await asyncio.to_thread(mask, text) if typed else "",
+                    "reply": await asyncio.to_thread(mask, answer.text),
+                    "intents": meta.intents,
+                    "topic": meta.topic,
+                    "channel": channel,
+                    "asked": (previous or {}).get("asked", 0) + (1 if typed else 0),
+                }
+                pend = confident(answer) and typed and last["asked"] == 1
+                await self._put_last(conversation, {**last, "pending": pend})
+                if pend:
+                    await self._pend(conversation, last)
+            # A bare complaint's own flag is the misroute; 「そうじゃなくて、…」 with
+            # what was meant keeps its flag, for staff to see what was asked.
+            replaced = (
+                signal
+                and previous is not None
+                and (BARE.fullmatch(text or "") is not None or meta.review == "misroute")
+            )
+            if meta.review and not (replaced and meta.review in REPLACED):
                 await self.review.add_item(
                     text=text,
                     channel=channel,
@@ -125,22 +158,6 @@ class Turns:
                     bot_reply=answer.text,
                 )
             await self.review.log_turn(channel=channel, text=text, meta=meta)
-            if meta.kind != "answer":
-                # Greetings, menus, fallbacks: the last answer stays the one to
-                # judge, and the question count does not move.
-                return bool(meta.topic)
-            last = {
-                "text": await asyncio.to_thread(mask, text) if typed else "",
-                "reply": await asyncio.to_thread(mask, answer.text),
-                "intents": meta.intents,
-                "topic": meta.topic,
-                "channel": channel,
-                "asked": (previous or {}).get("asked", 0) + (1 if typed else 0),
-            }
-            pend = confident(answer) and typed and last["asked"] == 1
-            await self._put_last(conversation, {**last, "pending": pend})
-            if pend:
-                await self._pend(conversation, last)
             return bool(meta.topic)
         except Exception:  # bookkeeping never breaks a reply
             log.exception("recording a %s turn failed", channel)
@@ -231,17 +248,22 @@ class Turns:
         """The conversation's last answer: masked question and reply, intents, topic."""
         key = self.shared.key("turn", conversation)
         local = self._last.get(conversation)
-        if local is not None or not self.shared.configured:
+        if not self.shared.configured:
             return local
+        # Redis first: this process's memory holds only what was written while
+        # Redis failed, and is dropped by the next write that reaches Redis.
         raw = await self.shared.run("last answer", lambda r: r.get(key), lambda: None)
-        return json.loads(raw) if raw else None
+        return json.loads(raw) if raw else local
 
     async def _put_last(self, conversation: str, last: dict[str, Any]) -> None:
         key = self.shared.key("turn", conversation)
+
+        async def remote(redis: Any) -> None:
+            await redis.set(key, json.dumps(last, ensure_ascii=False), ex=self.remember_for)
+            self._last.pop(conversation)
+
         await self.shared.run(
-            "last answer",
-            lambda r: r.set(key, json.dumps(last, ensure_ascii=False), ex=self.remember_for),
-            lambda: self._last.put(conversation, last, self.remember_for),
+            "last answer", remote, lambda: self._last.put(conversation, last, self.remember_for)
         )
 
     async def _inbox(self, record: dict[str, Any], channel: str, reason: str) -> None:

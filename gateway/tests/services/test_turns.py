@@ -92,6 +92,48 @@ def test_what_counts_as_a_misroute():
         assert is_misroute(text), text
     for text in ("役に立った", "知らない番号", "違う番号からも電話が来た", "電話が違う"):
         assert not is_misroute(text), text
+    # a question of its own that begins like a complaint
+    for text in (
+        "役に立たない情報商材を買ってしまった",
+        "役に立たないアプリを入れろと言われた",
+        "そうじゃないかと思うんですが、この電話は詐欺ですか",
+    ):
+        assert not is_misroute(text), text
+    assert is_misroute("そうじゃなくて、SMSのことです")
+
+
+async def test_one_miss_is_one_inbox_item_however_often_the_person_says_so(turns):
+    conversation = cid()
+    await turns.answered(channel="web", conversation=conversation, text=QUESTION, answer=answer())
+    # the assistant's misroute reply (soudan.turn.misroute) is of kind "fallback"
+    reply = answer(
+        "すみません、どのようなことでお困りですか。", review="misroute", topic=None, kind="fallback"
+    )
+    for typed in ("違う", "違うよ", "役に立たなかった"):
+        await turns.answered(channel="web", conversation=conversation, text=typed, answer=reply)
+    [item] = await items(turns)
+    assert (item["reason"], item["text"]) == ("misroute", QUESTION)
+
+
+async def test_what_was_meant_after_そうじゃなくて_keeps_its_own_flag(turns):
+    conversation = cid()
+    await turns.answered(channel="web", conversation=conversation, text=QUESTION, answer=answer())
+    meant = "そうじゃなくて、SMSで届いたリンクのことです"
+    reply = answer("すみません、はっきりわかりませんでした。", review="fallback", kind="fallback")
+    await turns.answered(channel="web", conversation=conversation, text=meant, answer=reply)
+    found = {item["reason"]: item["text"] for item in await items(turns)}
+    assert found == {"misroute": QUESTION, "fallback": meant}
+
+
+async def test_a_reply_without_content_still_means_the_person_came_back(turns):
+    conversation = cid()
+    await turns.answered(channel="line", conversation=conversation, text=QUESTION, answer=answer())
+    # Rasa answered nothing this time: the person still wrote again.
+    await turns.answered(
+        channel="line", conversation=conversation, text="ありがとう", answer=Answer([], None)
+    )
+    await asyncio.sleep(0.3)
+    assert await turns.sweep() == 0
 
 
 async def test_an_answer_left_without_a_word_goes_into_the_inbox_as_abandoned(turns):

@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, Response
 from app.api.routes.admin.common import render
 from app.api.routes.admin.signin import StaffDep
 from app.services.charts import bars, columns
+from staffops.inbox_groups import EARLIEST_DAY, LATEST_DAY
 from staffops.records import analytics as figures
 from staffops.records.database import JST
 
@@ -41,6 +42,8 @@ def period(start: str | None, end: str | None) -> tuple[date, date, str]:
     try:
         last = date.fromisoformat(end) if end else today
         first = date.fromisoformat(start) if start else last - timedelta(days=DEFAULT_DAYS - 1)
+        if not (EARLIEST_DAY <= first <= LATEST_DAY and EARLIEST_DAY <= last <= LATEST_DAY):
+            raise ValueError("a day no record can have")  # year 1 or 9999 overflow in JST
     except ValueError:
         last, first = today, today - timedelta(days=DEFAULT_DAYS - 1)
         note = "日付を読み取れませんでした。直近30日を表示しています。"

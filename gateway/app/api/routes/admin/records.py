@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -14,6 +15,7 @@ from app.api.routes.admin.common import project, render
 from app.api.routes.admin.signin import StaffDep, StaffPost
 from staffops import audit, labels
 from staffops.display import time_ja
+from staffops.inbox import REASONS as INBOX_REASONS
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
@@ -52,12 +54,59 @@ async def audit_page(request: Request, settings: SettingsDep, staff: StaffDep) -
         entries = await asyncio.to_thread(audit.read, project(settings), 300)
     except (OSError, ValueError, SQLAlchemyError) as exc:
         entries, error = [], f"操作記録を読めません: {type(exc).__name__}"
+    try:
+        name = await asyncio.to_thread(labels.labeller, project(settings))
+    except (OSError, ValueError):  # no project tree: the ids as they are
+        name = str
+    shown = [{**e, "shown": shown_details(e.get("details") or {}, name)} for e in reversed(entries)]
     return render(
-        request,
-        "audit.html",
-        {"entries": list(reversed(entries)), "actions": ACTIONS, "error": error},
-        staff,
+        request, "audit.html", {"entries": shown, "actions": ACTIONS, "error": error}, staff
     )
+
+
+# What staff read in an audit entry, by its Japanese name; the rest (model
+# paths, server URLs, ids) stays in the record, folded under 「技術的な詳細」.
+DETAIL_NAMES = {
+    "operation": "操作",
+    "intent": "話題",
+    "title": "話題の名前",
+    "examples": "例文",
+    "answer": "回答文",
+    "hotlines": "案内する窓口",
+    "reason_ja": "理由",
+    "reasons": "判定の理由",
+    "notes": "注意",
+    "error": "エラー",
+    "override": "公開した理由",
+}
+OPERATIONS = {
+    "label": "例文を追加",
+    "out_of_scope": "対象外にする",
+    "new_topic": "新しい話題",
+    "dismiss": "学習せずに外す",
+}
+
+
+def shown_details(
+    details: dict[str, Any], name: Callable[[str], str]
+) -> dict[str, list[tuple[str, str]]]:
+    """An audit entry's details as (Japanese name, value) pairs, and the rest."""
+    plain, technical = [], []
+    for key, value in details.items():
+        if key == "reason" and details.get("reason_ja"):
+            continue  # the English twin of reason_ja
+        if key == "reason" and value in INBOX_REASONS:
+            plain.append(("受信箱の理由", INBOX_REASONS[value]))
+        elif key == "operation":
+            plain.append(("操作", OPERATIONS.get(str(value), str(value))))
+        elif key == "intent":
+            plain.append(("話題", name(str(value))))
+        elif key in DETAIL_NAMES and value not in (None, "", [], {}):
+            text = "、".join(map(str, value)) if isinstance(value, list) else str(value)
+            plain.append((DETAIL_NAMES[key], text))
+        elif value not in (None, "", [], {}):
+            technical.append((key, str(value)))
+    return {"plain": plain, "technical": technical}
 
 
 # --- LINE dead letters ---------------------------------------------------------

@@ -113,3 +113,11 @@ async def test_the_analytics_need_a_signed_in_staff_member(analytics_gateway):
         for path in ("/admin/analytics", "/admin/analytics.csv"):
             resp = await client.get(path)
             assert resp.status_code == 303 and resp.headers["location"] == "/admin/login"
+
+
+def test_a_period_outside_what_records_can_have_shows_the_last_30_days():
+    from app.api.routes.admin.analytics import period
+
+    for start, end in (("0001-01-01", None), (None, "9999-12-31")):
+        first, last, note = period(start, end)
+        assert (last - first).days == 29 and note

@@ -33,3 +33,8 @@ async def test_the_audit_log_reads_times_in_japanese(staff_gateway):
         assert times and all(
             re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日 \d{1,2}:\d\d", t) for t in times
         )
+        # What was done, in Japanese: no English key or value outside the fold.
+        row = page.split("受信箱の処理", 1)[1].split("</tr>", 1)[0]
+        plain = row.split("<details>", 1)[0]
+        assert "操作</b>: 学習せずに外す" in plain
+        assert "operation" not in plain and "dismiss" not in plain
