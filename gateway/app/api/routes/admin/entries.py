@@ -136,7 +136,12 @@ async def _entry_page(
     error: str = "",
     status: int = 200,
 ) -> HTMLResponse:
-    chosen = await asyncio.to_thread(_form_choices, settings)
+    try:
+        chosen = await asyncio.to_thread(_form_choices, settings)
+    except (OSError, ValueError) as exc:  # no project tree here (STAFF_PROJECT_ROOT)
+        chosen = {"facts": [], "fact_groups": {}, "hotlines": []}
+        error = error or f"プロジェクトのファイルを読めません（STAFF_PROJECT_ROOT）: {exc}"
+        status, show_preview = (503 if status == 200 else status), False
     draft = None
     if show_preview:
         draft = await asyncio.to_thread(

@@ -152,7 +152,13 @@ async def test_without_a_project_tree_the_pages_say_so(gateway, tmp_path):
     accounts_file = accounts(tmp_path / "accounts.json")
     async with gateway(STAFF_ACCOUNTS_FILE=accounts_file, STAFF_PROJECT_ROOT=tmp_path) as client:
         csrf = await signed_in_anyway(client)
-        for path in ("/admin/inbox", "/admin/audit", "/admin/models", "/admin/feedback"):
+        for path in (
+            "/admin/inbox",
+            "/admin/audit",
+            "/admin/models",
+            "/admin/feedback",
+            "/admin/entries/new",
+        ):
             resp = await client.get(path)
             assert resp.status_code in {200, 503}, path
         resp = await client.post("/admin/retrain", data={"csrf": csrf})
