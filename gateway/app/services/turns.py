@@ -149,14 +149,8 @@ class Turns:
                 and previous is not None
                 and (BARE.fullmatch(text or "") is not None or meta.review == "misroute")
             )
-            if meta.review and not (replaced and meta.review in REPLACED):
-                await self.review.add_item(
-                    text=text,
-                    channel=channel,
-                    reason=meta.review,
-                    intents=meta.intents,
-                    bot_reply=answer.text,
-                )
+            if not (replaced and meta.review in REPLACED):
+                await self._flagged(channel, text, answer)
             await self.review.log_turn(channel=channel, text=text, meta=meta)
             return bool(meta.topic)
         except Exception:  # bookkeeping never breaks a reply
@@ -168,7 +162,13 @@ class Turns:
         meta = answer.meta
         if meta is None or not answer.messages:
             return
-        if meta.review:
+        await self._flagged(channel, text, answer)
+        await self.review.log_turn(channel=channel, text=text, meta=meta)
+
+    async def _flagged(self, channel: str, text: str, answer: Answer) -> None:
+        """The inbox item of a turn the assistant flagged (meta.review)."""
+        meta = answer.meta
+        if meta is not None and meta.review:
             await self.review.add_item(
                 text=text,
                 channel=channel,
@@ -176,7 +176,6 @@ class Turns:
                 intents=meta.intents,
                 bot_reply=answer.text,
             )
-        await self.review.log_turn(channel=channel, text=text, meta=meta)
 
     async def continued(self, conversation: str) -> None:
         """The person wrote again or gave feedback: nothing was abandoned."""
