@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from tests.servers import ROOT, free_port, wait_until_up
 from tests.test_rasa_api import LOOPBACK, listening_addresses
@@ -48,7 +49,29 @@ def command_lines_with(secret: str) -> list[int]:
     return found
 
 
-def test_the_run_command_starts_two_rasa_processes_behind_the_gateway(model, redis_url, key_prefix):
+def turns_logged(url: str) -> int:
+    """Rows of the records' masked turn log (0 before the schema exists)."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            if not sa.inspect(conn).has_table("turns"):
+                return 0
+            return conn.execute(sa.text("SELECT count(*) FROM turns")).scalar_one()
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite default", "postgresql"])
+def records(request) -> str | None:
+    """DATABASE_URL for `make run`: none (var/records.sqlite), or a PostgreSQL database."""
+    return None if request.param == "sqlite default" else request.getfixturevalue("postgres_url")
+
+
+def test_the_run_command_starts_two_rasa_processes_behind_the_gateway(
+    model, redis_url, key_prefix, records
+):
+    records_url = records or f"sqlite:///{ROOT / 'var' / 'records.sqlite'}"
+    logged_before = turns_logged(records_url)
     rasa_port, gateway_port, actions_port = two_free_ports(), free_port(), free_port()
     token = "run-token-" + secrets.token_urlsafe(16)
     env = {
@@ -65,6 +88,9 @@ def test_the_run_command_starts_two_rasa_processes_behind_the_gateway(model, red
         "REDIS_KEY_PREFIX": f"{key_prefix}:run:",
     }
     env.pop("RASA_PROCESSES", None)
+    env.pop("DATABASE_URL", None)
+    if records:
+        env["DATABASE_URL"] = records
     proc = subprocess.Popen(
         ["bash", "scripts/run.sh"],
         cwd=ROOT,
@@ -115,3 +141,6 @@ def test_the_run_command_starts_two_rasa_processes_behind_the_gateway(model, red
     assert (without, with_token) == (401, 200)
     assert shown == []  # not on any command line (ps)
     assert token not in printed
+    # The records in the database asked for, migrated by run.sh: the chat's turn is logged.
+    assert ("in DATABASE_URL's database" if records else "in var/records.sqlite") in printed
+    assert turns_logged(records_url) > logged_before
