@@ -32,7 +32,8 @@ _NOW = (
 _PEOPLE = (
     r"(?:警察|刑事|警官|検事|検察|銀行|協会|職員|役所|市役所|区役所|弁護士|部下|同僚|後輩|上司|"
     r"男|女|人|者|やつ|ヤツ|業者|受け子|犯人|誰か|使い|係|係員|担当|息子|孫|甥|"
-    r"ぎんこう|けいさつ|おとこ|おんな|ひと|しょくいん|べんごし|はんにん|おまわりさん|相手)"
+    r"タクシー|たくしー|運転手|うんてんしゅ|バイク便|配達員|ぎんこう|けいさつ|おとこ|おんな|ひと|しょくいん|"
+    r"べんごし|はんにん|おまわりさん|相手)"
 )
 _HOME = r"(?:家|いえ|うち|自宅|玄関|げんかん|部屋|マンション|アパート|オートロック|門|近所)"
 # Someone there now or arriving (「来てる」「向かってる」「着いた」), never a past
@@ -132,6 +133,22 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
     ("door", re.compile(r"(?:ピンポン|インターホン|チャイム)が?(?:鳴|なっ|押され)")),
     ("door", _LINGERING),
     ("door", _STILL_NEAR),
+    # someone outside the house now (「家の外におるで」), or a stranger's car there
+    ("door", re.compile(rf"{_HOME}(?:の前|の外|のそば|の近く)(?:に|で)?{_PRESENT}")),
+    (
+        "door",
+        re.compile(
+            r"(?:知らない|知らん|しらない|しらん|見知らぬ|不審な|怪しい|あやしい)(?:車|くるま|男|人|ひと|やつ)"
+            r".{0,6}(?:停まって|止まって|とまって|いる|おる|うろ)"
+        ),
+    ),
+    # waiting at home for the announced visitor (「伺うと電話があり、今家で待っています」)
+    (
+        "door",
+        re.compile(
+            r"(?:伺|うかが|来る|くる|取りに|交換しに|受け取りに|訪問).{0,30}(?:待って(?:い|る|ま)|待っとる)"
+        ),
+    ),
     # at the ATM, or on the way there, following instructions
     ("atm", re.compile(rf"{_ATM}.{{0,6}}{_AT_ATM}")),
     ("atm", re.compile(rf"{_NOW}.{{0,10}}{_ATM}")),
@@ -166,6 +183,14 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
     ("transfer", re.compile(rf"{_TRANSFER}(?!{_PAST}).{{0,8}}{_IMMINENT}.{{0,12}}{_NOW}")),
+    # sending or leaving cash right now (a parcel, a coin locker)
+    (
+        "transfer",
+        re.compile(
+            r"(?:現金|お金|おかね|げんきん|札束).{0,12}(?:出そう|送ろう|発送しよう|送るところ|送るとこ|"
+            r"出すところ|出すとこ|発送するところ|入れるところ|入れるとこ|入れよう)"
+        ),
+    ),
     # told to keep it secret while still on the line
     ("secret", re.compile(rf"(?:{_SECRET}|{_SECRET2}).{{0,30}}{_STAY_ON}")),
     ("secret", re.compile(rf"{_STAY_ON}.{{0,30}}(?:{_SECRET}|{_SECRET2})")),
@@ -204,7 +229,8 @@ _SCAM_CONTEXT = re.compile(
 _HYPOTHETICAL = re.compile(
     r"(?:(?:来たら|きたら|したら)(?=.{0,24}(?:どう|いい|べき|か[?？]|[?？]))|来れば|言われたら|なったら|場合|もし|"
     r"とき(?:は|に)?どう|"
-    r"こと(?:が|って|は)?(?:あり|ある)|ことは(?:ない|ありません)|なんてこと|とか言|手口|って聞いた|らしいです|ニュース|ありえる)"
+    r"こと(?:が|って|は)?(?:あり|ある)|ことは(?:ない|ありません)|なんてこと|とか言|手口|って聞いた|らしいです|ニュース|ありえる|"
+    r"(?:本当|ほんと|ほんとう)に(?:ある|あり)|あるの[?？]|あるんですか|って普通|普通の(?:こと|事))"
 )
 # What arrived is a call or a message, not a person.
 _MESSAGE = re.compile(
@@ -225,6 +251,35 @@ _EARLIER = re.compile(
     r"夕べ|昼間に|(?:今|いま)(?:思うと|おもうと|思えば|おもえば)"
 )
 _NOW_RE = re.compile(_NOW)
+# A quote from a letter, a notice or a screen (「今すぐ払わないと法的措置」ってハガキ):
+# its words are the sender's, not what is happening to the person now. (Not
+# an SMS or a LINE: 母から「今キャッシュカードの電話がかかってる」ってSMS is news.)
+_QUOTED_WRITING = re.compile(
+    r"「[^」]{0,60}」(?=(?:って|と|という|っていう)?.{0,4}"
+    r"(?:書いて|書かれ|ハガキ|はがき|手紙|封書|通知書|文面|表示))"
+)
+# The person's own errand (「自分の生活費をおろすだけ」「自分で予約した…担当者が来ます」),
+# unless someone is instructing them.
+_OWN_ERRAND = re.compile(
+    r"(?:自分|じぶん)(?:の|で|から)(?:用事|生活費|買い物|予約|頼|申し込|お金をおろ)|"
+    r"(?:おろす|下ろす|引き出す|引きだす|記帳する)だけ|いつもの担当"
+)
+_INSTRUCTED = re.compile(r"指示|言われ|言えって|しろって|電話の(?:人|相手|男|女)")
+
+
+# 「誰も来ていません」: the scene is denied.
+_NEGATED = re.compile(r"(?:い)?(?:ない|ません|なかった|へん|ひん)")
+
+
+def _prepare(text: str) -> str:
+    norm = normalize(text).replace(" ", "")
+    return _QUOTED_WRITING.sub("「」", norm)
+
+
+def _own_errand(norm: str) -> bool:
+    return bool(
+        _OWN_ERRAND.search(norm) and not _ONGOING_CALL.search(norm) and not _INSTRUCTED.search(norm)
+    )
 
 
 # The broad net, after the specific rules: something happening now (a present
@@ -247,11 +302,13 @@ _ONGOING_CALL = re.compile(
 )
 _CALLER_CLAIMS = re.compile(
     r"警察|けいさつ|刑事|検事|検察|捜査|逮捕|容疑|被疑者|NTT|総務省|税務署|弁護士|銀行協会|金融庁|示談|事故|"
-    r"公務執行妨害|録音されて"
+    r"公務執行妨害|録音されて|けいさつ|けいじ|けいしちょう|警視庁|たいほ|ビデオ通話|びでおつうわ"
 )
 # On a call still going on, an automated voice's operator or a threat to an
 # account is enough too (「1を押したらオペレーターにつながって、今話してる最中」).
-_ON_THE_LINE = re.compile(r"自動音声|オペレーター|凍結|未納|未払い")
+_ON_THE_LINE = re.compile(
+    r"自動音声|オペレーター|凍結|未納|未払い|リモート|遠隔|ソフトを?(?:入れ|インストール)|アプリを?(?:入れ|インストール)"
+)
 _CONCEPTS = [
     (
         "atm",
@@ -275,7 +332,7 @@ _CONCEPTS = [
     (
         "remote",
         r"遠隔|画面共有|共有して|共有中|TeamViewer|AnyDesk|アプリ入|インストール|マウス|操作されて|勝手に開|"
-        r"画面見せ|カメラに映|設定開",
+        r"画面見せ|カメラに映|設定開|リモート|りもーと|ソフトを?(?:入れ|いれ)|アプリを?(?:入れ|いれ)",
     ),
     (
         "emoney",
@@ -288,7 +345,7 @@ _CONCEPTS = [
     ),
     (
         "threat",
-        r"脅|殺|危害|殴|金出せ|金持ってこい|開けろ|ヤクザ|差し押さえ|逮捕|被疑者|容疑|身柄|"
+        r"脅|殺|危害|殴|金出せ|金持ってこい|開けろ|ヤクザ|差し押さえ|逮捕|たいほ|被疑者|容疑|身柄|"
         r"払わなかったら|払わないと",
     ),
     (
@@ -301,7 +358,7 @@ _CONCEPT_RES = [(kind, re.compile(p, re.IGNORECASE)) for kind, p in _CONCEPTS]
 _PRESENT_RE = re.compile(_PRESENT_NOW)
 # General questions about a trick, not an event.
 _GENERAL = re.compile(
-    r"典型的|よくある|手口|って何|とは|ことある|ことって|あるの\?|ありますか|本当に来る"
+    r"典型的|よくある|手口|って何|(?<!ほん)とは|ことある|ことって|あるの\?|ありますか|本当に来る"
 )
 _WINDOW = 45
 
@@ -318,7 +375,7 @@ def _last_stop(norm: str, at: int) -> int:
 
 # The call is over and nobody is coming (「今はもう電話切ってるし誰も来ない」).
 _OVER = re.compile(
-    r"誰も来ない|だれも来ない|だれもこない|もう(?:電話)?(?:は|を)?切(?:った(?!ら)|りました|ってる|ってます)|"
+    r"誰も来ない|だれも来ない|だれもこない|(?:誰|だれ)も(?:来|き)て(?:い)?(?:ない|ません)|もう(?:電話)?(?:は|を)?切(?:った(?!ら)|りました|ってる|ってます)|"
     r"(?:電話|通話)(?:は|を)?(?:もう)?切(?:った(?!ら)|りました|ってる|ってます)|"
     r"帰っ(?:た|てった|ていった|ていきました)(?!ふり|フリ|ばかり)|いなくなった|去っていった|立ち去|"
     r"警察署で|警察署に(?:いる|い|来)|交番で|被害届"
@@ -363,13 +420,15 @@ def detect(text: str | None, scam_context: bool = False) -> Trigger | None:
     """
     if not text or text.startswith("/"):
         return None
-    norm = normalize(text).replace(" ", "")
+    norm = _prepare(text)
+    if _own_errand(norm):
+        return None
     for kind, pattern in _RULES:
         match = pattern.search(norm)
         if not match:
             continue
         around = norm[max(0, match.start() - 12) : match.end() + 12]
-        if _HYPOTHETICAL.search(around):
+        if _HYPOTHETICAL.search(around) or _NEGATED.match(norm, match.end()):
             continue
         if _EARLIER.search(norm) and not _NOW_RE.search(norm) and pattern not in _SCENES:
             continue
@@ -390,7 +449,7 @@ def detect(text: str | None, scam_context: bool = False) -> Trigger | None:
 # The person already called the police (「110番しました」): what the model
 # reads as urgent in such a message is the story, not a new emergency.
 _CALLED_POLICE = re.compile(
-    r"110番?(?:に電話)?し(?:た|ました|て)|警察に(?:電話|連絡|通報)し(?:た|ました)|通報し(?:た|ました)"
+    r"110番?(?:に電話)?し(?:た|ました|て)|警察に(?:電話|連絡|通報|相談)し(?:た|ました)|通報し(?:た|ました)"
 )
 
 
@@ -415,9 +474,11 @@ def model_may_be_urgent(text: str | None) -> bool:
     110 costs a call, a missed one costs savings."""
     if not text:
         return False
-    norm = normalize(text).replace(" ", "")
-    if _CALLED_POLICE.search(norm) or _OVER.search(norm):
+    norm = _prepare(text)
+    if _CALLED_POLICE.search(norm) or _OVER.search(norm) or _own_errand(norm):
         return False
+    if "「」" in norm and not _STRONG_NOW.search(norm):
+        return False  # its urgent words were a letter's or a message's
     if _EARLIER.search(norm) and not _STRONG_NOW.search(norm):
         return False  # a story told afterwards
     asks_advice = re.sub(r"どう(?:し|すれ)たら|どうすれば", "", norm)  # advice, not a what-if

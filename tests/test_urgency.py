@@ -21,6 +21,12 @@ URGENT = [
     ("これから銀行で振り込みます", "transfer"),
     ("誰にも言うなって言われて電話つないだままです", "secret"),
     ("SNSで殺すって書かれた", "threat"),
+    # couriers and drivers sent to collect, cash sent now, a visitor awaited
+    ("たくしーがきてる おかねわたせって でんわのひとが", "door"),
+    ("郵便局で現金を入れた封筒を送るところです", "transfer"),
+    ("銀行協会の人が30分後に伺うと電話があって、今うちで待ってます", "door"),
+    ("「家の外におるぞ」って電話。未払い金払えって", "door"),
+    ("知らない車が停まってる、さっきの電話で金払えって言われた", "door"),
 ]
 NOT_URGENT = [
     "振り込んでしまいました",
@@ -41,6 +47,12 @@ NOT_URGENT = [
     "銀行がキャッシュカードを家まで取りにくるなんてことあります？",
     '/faq{"entry":"card_swap"}',
     "",
+    # a general question, one's own errand, a denied scene, a letter's words
+    "お金を受け取りに来る詐欺って本当にあるの？",
+    "ATMにいるけど自分の生活費をおろすだけ。気をつけることは？",
+    "自分で予約したので明日いつもの担当の人が家に来ます。普通ですか",
+    "電話はすぐ切って警察に相談しました。誰も来ていません",
+    "「今すぐ払わないと差し押さえ」ってハガキが届いた",
 ]
 
 
@@ -53,6 +65,14 @@ def test_urgent_situations_are_found(text, kind):
 @pytest.mark.parametrize("text", NOT_URGENT)
 def test_past_hypothetical_and_ordinary_messages_are_not_urgent(text):
     assert detect(text) is None
+
+
+def test_a_relatives_sms_about_now_is_news_not_a_letter():
+    assert detect("母から「今キャッシュカードの電話がかかってる」ってSMSが来た") is not None
+    assert (
+        model_may_be_urgent("「今すぐ払わないと差し押さえ」ってハガキが届いた。どうしたら") is False
+    )
+    assert model_may_be_urgent("今ATMで「今すぐ払え」って画面に表示されてる") is True
 
 
 def test_a_door_story_needs_the_scam_in_context_or_in_words():
