@@ -132,6 +132,20 @@ def family(key: str | None) -> Family | None:
     return Family(key, spec["title"], spec["now"], tuple(spec["hotlines"]))
 
 
+def shared_family(first: str, second: str) -> str | None:
+    """The family whose safe answer two entries share: their own family, or a
+    family that covers their whole group (`covers_group`: any two fraud types)."""
+    a, b = entry(first), entry(second)
+    if not a or not b:
+        return None
+    if a.family and a.family == b.family:
+        return a.family
+    for key, spec in knowledge().get("families", {}).items():
+        if spec.get("covers_group") and spec["covers_group"] == a.group == b.group:
+            return key
+    return None
+
+
 def entry_of_intent(name: str | None) -> Entry | None:
     """The entry of a full retrieval intent name (`faq/nise_keisatsu`)."""
     if not name or "/" not in name:

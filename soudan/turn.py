@@ -66,6 +66,9 @@ NEW_TOPIC_MIN = 0.8
 # A question this short, about the topic in context, gets the topic's answer
 # again when the model cannot place it.
 CONTEXT_QUESTION_MIN, CONTEXT_QUESTION_MAX = 4, 40
+# A message this long at least, with two unsure readings that share a safe
+# answer, gets that answer (「あのですね」 is too short to be about anything).
+SHARED_MIN_LENGTH = 10
 # Candidates offered by a fallback need at least this confidence.
 CANDIDATE_MIN = 0.08
 # The model's confidence in crime_in_progress, even second or third, from
@@ -358,8 +361,25 @@ def _catalogue(turn: Turn) -> Outcome:
         # docomo's paid service is not for another carrier's customer.
         top, conf = OTHER_CARRIER_ENTRY, max(conf, ENTRY_SURE)
     if top is None or (conf < ENTRY_MAYBE and not _leads(turn, top, conf)):
-        return _not_understood(turn)
+        return _not_understood(turn, shared_ok=True)
     return _answer_entry(turn, top, conf, alternatives)
+
+
+def _shared_reading(turn: Turn) -> Answer | None:
+    """Two unsure readings that share a safe answer (two fraud types, two
+    members of a family): that answer, said to be unsure, with both as
+    buttons, rather than 「わかりませんでした」. On the dev sets, 6 of 7 such
+    messages were about one of the two."""
+    readings = [k for k, c in turn.selector[:2] if c >= CANDIDATE_MIN and catalogue.is_entry(k)]
+    if len(readings) < 2 or len(normalize(turn.text or "")) < SHARED_MIN_LENGTH:
+        return None
+    key = catalogue.shared_family(*readings)
+    shared = family_answer(key, readings, turn.moment) if key else None
+    if shared:
+        # The action first (an elderly reader's first two lines), the doubt after.
+        shared.text += "\n" + render(answers()["maybe_shared"])
+        shared.review = "ambiguous"
+    return shared
 
 
 def _leads(turn: Turn, top: str, conf: float) -> bool:
@@ -421,7 +441,7 @@ def misroute(turn: Turn) -> Answer:
     return result
 
 
-def _not_understood(turn: Turn) -> Outcome:
+def _not_understood(turn: Turn, shared_ok: bool = False) -> Outcome:
     if turn.topic == URGENT and has_words(turn.text):
         # Right after an emergency, a message the model cannot place (「カードは
         # まだ手元にあります」) is about the same scene: 110 first again.
@@ -443,6 +463,9 @@ def _not_understood(turn: Turn) -> Outcome:
         and CONTEXT_QUESTION_MIN <= len(text) <= CONTEXT_QUESTION_MAX
     ):
         return _answer_entry(turn, found.key, ENTRY_MAYBE, _alternatives(turn, found.key))
+    shared = _shared_reading(turn) if shared_ok else None
+    if shared:
+        return Outcome(shared, 0, _alternatives(turn, None))
     misses = turn.misses + 1
     candidates = _alternatives(turn, None)
     result = fallback(has_words(turn.text), misses, turn.topic, turn.moment, candidates)

@@ -168,8 +168,9 @@ def test_every_entry_renders_at_any_moment_with_known_numbers_only(key):
 
 
 def test_families_render_and_offer_their_members():
-    for key in kb.knowledge()["families"]:
-        members = [e.key for e in ENTRIES.values() if e.family == key]
+    for key, spec in kb.knowledge()["families"].items():
+        group = spec.get("covers_group")
+        members = [e.key for e in ENTRIES.values() if e.family == key or e.group == group]
         assert len(members) >= 2, key
         answer = family_answer(key, members[:2], MOMENTS[0])
         assert [b.intent for b in answer.buttons] == members[:2]
@@ -224,3 +225,10 @@ def test_landscape_rows_exist_with_the_kind_copied():
         if re.fullmatch(r"F\d{3}", key):
             assert key in rows, key
             assert spec["kind"] == rows[key], key
+
+
+def test_two_readings_share_their_family_or_their_groups_answer():
+    assert catalogue.shared_family("card_swap", "yochokin") == "police_impostor"
+    assert catalogue.shared_family("ore_ore", "refund") == "scam_call"  # two fraud types
+    assert catalogue.shared_family("ore_ore", "smishing_delivery") is None
+    assert catalogue.shared_family("ore_ore", "no_such_entry") is None

@@ -397,3 +397,28 @@ def test_a_doubted_urgent_reading_gives_way_to_the_next_one():
     outcome = respond(doubted)
     assert not outcome.answer.text.startswith("今すぐ110番")
     assert outcome.answer.topic == "protect_family"
+
+
+def test_two_unsure_fraud_readings_get_what_every_phone_scam_shares():
+    # 「まごから でんわ おかね いる」: オレオレ 0.09, 還付金 0.08, nothing sure.
+    result = respond(
+        turn(
+            "まごから でんわ かばん わすれた おかね いる ほんとう",
+            selector=[("ore_ore", 0.09), ("refund", 0.08), ("silent_call", 0.05)],
+        )
+    ).answer
+    assert result.kind == "answer" and result.review == "ambiguous"
+    head = result.text.splitlines()
+    assert "電話を切り" in head[0] and kb.hotline("police_consult").number in head[1]
+    assert "はっきりわかりませんでした" in result.text  # said, after the action
+    assert [b.intent for b in result.buttons[:2]] == ["ore_ore", "refund"]
+
+
+def test_unsure_readings_that_share_nothing_are_still_not_understood():
+    result = respond(
+        turn("なんか来た", selector=[("ore_ore", 0.12), ("smishing_delivery", 0.1)])
+    ).answer
+    assert result.kind == "fallback"
+    # a runner-up too weak to count is no shared reading either
+    weak = respond(turn("えっと", selector=[("ore_ore", 0.12), ("refund", 0.05)])).answer
+    assert weak.kind == "fallback"
