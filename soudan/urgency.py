@@ -232,6 +232,15 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
     ),
     # the collector is at the house (「もう家の前まで来たと電話」)
     ("door", re.compile(rf"{_HOME}の(?:前|近く)まで来た(?:と|って|らしい|みたい|そう)")),
+    # a relative gone to the bank at a caller's word (a note, a message), unreachable
+    (
+        "atm",
+        re.compile(
+            r"(?:銀行|ぎんこう|ATM|atm|郵便局)(?:に|へ)行って(?:きます|くる).{0,80}"
+            r"(?:頼んで(?:い)?ない|協力|誰にも言うな|警察の人|既読(?:が)?つかない|携帯を持って(?:い)?ない|連絡(?:が)?つかない)|"
+            r"(?:捜査|警察)に協力.{0,40}(?:出て行|出ていき|出かけ|家を出)"
+        ),
+    ),
     # kept in a hotel by the "police" (ニセ警察)
     (
         "secret",
@@ -311,17 +320,17 @@ _MESSAGE = re.compile(
 )
 # Done already, and told afterwards: not happening now.
 _DONE = re.compile(
-    r"てしまい|でしまい|てしまっ|でしまっ|ちゃった|じゃった|てもうた|でもうた|しもうた|もう帰|帰りました|帰った|た後|たあとで|"
+    r"てしまい|でしまい|てしまっ|でしまっ|ちゃった|じゃった|てもうた|でもうた|しもうた|もう帰|帰りました|帰った|た後|(?<!ま)たあとで|"
     r"でいました|ていました"
 )
 _STRONG_NOW = re.compile(
-    r"今(?![日週月年度回後朝晩もは]|でも|からでも|になって|なら|思|おも|のうち)|いま(?![まさせすしもは]|おも|思)|これから|なう|来てる|来ている|向かって|着いた|"
+    r"今(?![日週月年度回後朝晩もは]|でも|からでも|になって|なら|思|おも|のうち)|いま(?![まさせすしもは]|おも|思)|これから(?!先|さき)|なう|来てる|来ている|向かって|着いた|"
     r"つながってる|繋がってる|通話中|電話中"
 )
 # A story told afterwards (「昨日…来て」) is not happening now, unless it says so.
 _EARLIER = re.compile(
     r"昨日|きのう|先日|せんじつ|先週|せんしゅう|おととい|一昨日|この前|このまえ|以前|去年|きょねん|先月|せんげつ|"
-    r"夕べ|昼間に|(?:今|いま)(?:思うと|おもうと|思えば|おもえば)"
+    r"夕べ|昼間に|(?:今|いま)(?:思うと|おもうと|思えば|おもえば)|前の話|(?:\d+|何|数|一|二|三)(?:か|ヶ|カ|ケ)月(?:くらい|ほど|ぐらい)?前"
 )
 _NOW_RE = re.compile(_NOW)
 # A quote from a letter, a notice or a screen (「今すぐ払わないと法的措置」ってハガキ):
@@ -336,7 +345,7 @@ _QUOTED_WRITING = re.compile(
 _OWN_ERRAND = re.compile(
     r"(?:自分|じぶん)(?:の|で|から)(?:用事|生活費|買い物|予約|頼|申し込|お金をおろ)|"
     r"(?:おろす|下ろす|引き出す|引きだす|記帳する)だけ|いつもの担当|家賃|公共料金|入学祝い|定期預金を解約|満期|"
-    r"自分のアカウント|迎えに行"
+    r"自分のアカウント|迎えに行|再配達"
 )
 _INSTRUCTED = re.compile(r"指示|言われ|言えって|しろって|電話の(?:人|相手|男|女)")
 
@@ -436,7 +445,8 @@ _CONCEPT_RES = [(kind, re.compile(p, re.IGNORECASE)) for kind, p in _CONCEPTS]
 _PRESENT_RE = re.compile(_PRESENT_NOW)
 # General questions about a trick, not an event.
 _GENERAL = re.compile(
-    r"典型的|よくある|手口|って何|(?<!ほん)とは|ことある|ことって|あるの\?|ありますか|本当に来る|のはなぜ|なぜ危な|危ないと言われ"
+    r"典型的|よくある|手口|って何|(?<!ほん)とは|ことある|ことって|あるの\?|ありますか|本当に来る|のはなぜ|なぜ危な|危ないと言われ|"
+    r"何のため|なんのため|何歳(?:くらい)?から|今後|これから先|気をつけるべき"
 )
 _WINDOW = 45
 
@@ -527,7 +537,8 @@ def detect(text: str | None, scam_context: bool = False) -> Trigger | None:
 # The person already called the police (「110番しました」): what the model
 # reads as urgent in such a message is the story, not a new emergency.
 _CALLED_POLICE = re.compile(
-    r"110番?(?:に電話)?し(?:た|ました|て)|警察に(?:電話|連絡|通報|相談)し(?:た|ました)|通報し(?:た|ました)"
+    r"110番?(?:に電話)?し(?:た|ました|て)|警察に(?:電話|連絡|通報|相談)し(?:た|ました)|通報し(?:た|ました|て)|"
+    r"途中でやめ|応募しかけ"
 )
 
 
@@ -559,8 +570,8 @@ def model_may_be_urgent(text: str | None) -> bool:
         return False  # 「…のはなぜ危ないんですか」: a question about a trick
     if "「」" in norm and not _STRONG_NOW.search(norm):
         return False  # its urgent words were a letter's or a message's
-    if _EARLIER.search(norm) and not _STRONG_NOW.search(norm):
-        return False  # a story told afterwards
+    if (_EARLIER.search(norm) or _DONE.search(norm)) and not _STRONG_NOW.search(norm):
+        return False  # a story told afterwards, a thing done already
     asks_advice = re.sub(r"どう(?:し|すれ)たら|どうすれば", "", norm)  # advice, not a what-if
     unquoted = re.sub(r"[「『][^」』]*[」』]", "", norm)  # 「今から行きます」と言われたら
     if _HYPOTHETICAL.search(asks_advice) and not _STRONG_NOW.search(unquoted):

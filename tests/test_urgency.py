@@ -162,3 +162,25 @@ def test_scenes_still_under_way_are_urgent(text):
 )
 def test_the_models_urgent_reading_needs_something_urgent(text, plausible):
     assert model_may_be_urgent(text) is plausible
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "前に銀行協会って人から電話あったけど、あれは詐欺？もう2か月くらい前の話",
+        "父がこれから先ひとりでATMに行くとき、何歳くらいから気をつけるべき？",
+        "さっき110番通報して、警察の人が向かってくれています。何をしておけばいい？",
+        "還付金の手続きと言われてネットバンキングを操作したら、振り込んでいました",
+        "振込のとき受取人の名前が出るのは何のためですか",
+    ],
+)
+def test_the_models_urgent_reading_is_doubted_for_past_general_and_reported(text):
+    assert model_may_be_urgent(text) is False
+
+
+def test_a_relative_gone_to_the_bank_at_a_callers_word_is_urgent():
+    note = "母の書き置きに「銀行に行ってきます」とあった。兄は何も頼んでいないと言う"
+    assert detect(note).kind == "atm"
+    assert detect("父が「警察の捜査に協力する」と言って家を出て行きました").kind == "atm"
+    # 「またあとで話す」 is not a story told afterwards
+    assert model_may_be_urgent("母から「銀行に行ってくるね、またあとで話す」ってLINE。既読つかない")
