@@ -119,7 +119,7 @@ REPLIES := $(RPY) scripts/replies_eval.py --model $(GINZA_MODEL)
 
 .PHONY: dev-eval
 dev-eval: train ## Whole-reply pass rates on the dev sets, with their errors in results/replies/
-	$(REPLIES) chatbot/dev/firstturn.yml chatbot/dev/firstturn-2.yml chatbot/dev/urgent.yml chatbot/dev/urgent-2.yml chatbot/dev/urgent-3.yml chatbot/dev/urgent-4.yml chatbot/dev/conversations.yml chatbot/dev/conversations-2.yml --show-errors
+	$(REPLIES) chatbot/dev/firstturn.yml chatbot/dev/firstturn-2.yml chatbot/dev/urgent.yml chatbot/dev/urgent-2.yml chatbot/dev/urgent-3.yml chatbot/dev/urgent-4.yml chatbot/dev/urgent-5.yml chatbot/dev/conversations.yml chatbot/dev/conversations-2.yml --show-errors
 
 .PHONY: blind
 blind: train ## Whole-reply pass rates on the blind sets (figures only; fails below the floors)

@@ -184,3 +184,13 @@ def test_a_relative_gone_to_the_bank_at_a_callers_word_is_urgent():
     assert detect("父が「警察の捜査に協力する」と言って家を出て行きました").kind == "atm"
     # 「またあとで話す」 is not a story told afterwards
     assert model_may_be_urgent("母から「銀行に行ってくるね、またあとで話す」ってLINE。既読つかない")
+
+
+def test_ongoing_scenes_and_ones_own_appointments():
+    assert detect("ATMのまえ。けいたいもったまま。つぎなにおせばいい").kind == "atm"
+    # 「さっきから」 is still going on, even after 「言われたあとです」
+    assert detect("さっきから知らない男が家の前をうろうろしてる。お金の電話のあとです")
+    assert detect("来週、銀行の担当者が家に来ます。自分で窓口で予約しました") is None
+    assert not model_may_be_urgent(
+        "一か月前に電子マネーの番号を送ってしまった。今から警察に相談しても意味ある？"
+    )
