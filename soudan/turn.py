@@ -265,6 +265,19 @@ def opens_check(turn: Turn) -> bool:
     )
 
 
+# 「なんで？」「どうして？」 the model was unsure of, with ask_why among its
+# readings: asking the reasons of the decision in context (the action checks
+# that there is one). Longer messages are questions of their own.
+WHY_MAX_LENGTH = 15
+
+
+def asks_why(turn: Turn) -> bool:
+    text = turn.text or ""
+    if _button(text) or turn.intent != "nlu_fallback" or len(normalize(text)) > WHY_MAX_LENGTH:
+        return False
+    return any(name == "ask_why" and c >= FOLLOWUP_MIN for name, c in turn.ranking[:3])
+
+
 def _resolve_followup(turn: Turn, intent: str) -> str:
     """A follow-up the model ranked second to an unsure reading, when a topic is
     in context: 「どこに言えばいい？」 read as faq at 0.5 and ask_where at 0.3."""

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
+from actions.answers import ActionFallback
 from actions.eligibility import (
     ActionEligibilityResult,
     ActionEligibilityStart,
@@ -266,6 +267,29 @@ async def test_why_gives_the_same_reasons():
     why = talk.said[-1]["text"]
     reason = next(line for line in decided.splitlines() if line.startswith("× "))
     assert reason in why
+
+
+async def test_an_unsure_why_after_a_decision_gets_its_reasons():
+    # 「どうして？」 read as nlu_fallback, with ask_why third
+    talk = Conversation(topic="docomo_service")
+    await talk.start("ソフトバンクやけど入れる？")
+    await talk.finish()
+    trk = talk.tracker("どうして？", "nlu_fallback", 0.45)
+    trk.latest_message["intent_ranking"] = [
+        {"name": "nlu_fallback", "confidence": 0.45},
+        {"name": "ask_what_now", "confidence": 0.32},
+        {"name": "ask_why", "confidence": 0.15},
+    ]
+    dispatcher = CollectingDispatcher()
+    await ActionFallback().run(dispatcher, trk, DOMAIN)
+    assert "判断の理由" in dispatcher.messages[0]["text"]
+    # with no decision in context, or a longer message, it is the usual fallback
+    fresh = Conversation()
+    trk = fresh.tracker("どうして？", "nlu_fallback", 0.45)
+    trk.latest_message["intent_ranking"] = [{"name": "ask_why", "confidence": 0.4}]
+    dispatcher = CollectingDispatcher()
+    await ActionFallback().run(dispatcher, trk, DOMAIN)
+    assert "判断の理由" not in dispatcher.messages[0]["text"]
 
 
 async def test_why_without_a_decision_says_so():

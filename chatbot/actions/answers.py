@@ -18,7 +18,8 @@ from soudan.catalogue import ENTRY_ENTITY, RETRIEVAL_INTENT
 from soudan.hours import now_jst
 from soudan.phone import from_entities, prefixes_from_entities
 from soudan.review import meta
-from soudan.turn import Outcome, Turn, opens_check, respond
+from soudan.eligibility_replies import SCHEME_SLOT
+from soudan.turn import Outcome, Turn, asks_why, opens_check, respond
 
 TOPIC_SLOT = "topic"
 MISSES_SLOT = "misunderstood"
@@ -94,6 +95,12 @@ class ActionAnswer(Action):
         if opens_check(turn):
             # An eligibility question the classifier gave to the scheme's entry.
             return [FollowupAction("action_eligibility_start")]
+        if asks_why(turn) and tracker.get_slot(SCHEME_SLOT):
+            # 「なんで？」 after a decision, read unsurely: its reasons, said
+            # here (a follow-up action would bring the fallback back after it).
+            from actions.eligibility import ActionExplainWhy  # it imports this module
+
+            return await ActionExplainWhy().run(dispatcher, tracker, domain)
         outcome = respond(turn)
         send(dispatcher, outcome.answer, tracker)
         return outcome_events(outcome)
