@@ -15,10 +15,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from soudan import dialogue
 from soudan.catalogue import ENTRY_ENTITY, RETRIEVAL_INTENT
+from soudan.eligibility_replies import SCHEME_SLOT
 from soudan.hours import now_jst
 from soudan.phone import from_entities, prefixes_from_entities
 from soudan.review import meta
-from soudan.eligibility_replies import SCHEME_SLOT
 from soudan.turn import Outcome, Turn, asks_why, opens_check, respond
 
 TOPIC_SLOT = "topic"
